@@ -1,0 +1,46 @@
+# The stack and the tests. Every target creates what it needs first.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo up down deploy test test-fast bench lint format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt infra/system-deps.sh
+	@bash infra/system-deps.sh
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	uv venv --quiet --allow-existing --python 3.11 $(VENV)
+	uv pip install --quiet --python $(PY) -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+demo: install           ## the whole stack, offline, on SQLite, against the sandbox
+	$(PY) -m infra.stack demo
+
+up: install             ## the stack against your own blocks (.env), no sandbox
+	$(PY) -m infra.stack up
+
+down:                   ## stop what demo/up started (by PID)
+	@if [ -x $(PY) ]; then $(PY) -m infra.stack down; else python3 -m infra.stack down; fi
+
+deploy: install         ## re-apply prefect.yaml to the running server
+	PREFECT_HOME=$(CURDIR)/.prefect PREFECT_API_URL=http://127.0.0.1:4200/api \
+		$(PY) -m prefect --no-prompt deploy --all
+
+test: install           ## the whole suite, end-to-end tests included
+	$(PY) -m pytest
+
+test-fast: install      ## everything but the end-to-end tests
+	$(PY) -m pytest -m "not e2e"
+
+bench: install          ## every benchmark in bench/
+	@set -e; for f in bench/*.py; do echo "== $$f"; $(PY) $$f; done
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+clean: down
+	rm -rf .prefect .run data

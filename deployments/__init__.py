@@ -1,0 +1,1 @@
+"""What prefect.yaml cannot say: bootstrap of work pool, blocks and app database."""

@@ -1,0 +1,1 @@
+"""One sub-package per workflow, plus `common` for what they share."""

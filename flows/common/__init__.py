@@ -1,0 +1,1 @@
+"""Pieces every workflow shares: the data directory and the app database."""

@@ -1,0 +1,1 @@
+"""Saved social-media links from Notion, downloaded three times a day (seed 000)."""

@@ -1,0 +1,226 @@
+"""Downloading one link's media with yt-dlp, into `data/links/<platform>/`.
+
+yt-dlp's own retries are switched off: Prefect's task retries own that, so a
+transient failure is visible as a retry in the UI instead of a silent loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from yt_dlp import YoutubeDL
+from yt_dlp.networking.exceptions import HTTPError, IncompleteRead, TransportError
+from yt_dlp.utils import (
+    ContentTooShortError,
+    DownloadError,
+    ExtractorError,
+    GeoRestrictedError,
+    UnsupportedError,
+    sanitize_filename,
+)
+
+from flows.saved_links import errors
+from flows.saved_links.platforms import Platform
+
+STEM_MAX_BYTES = 80
+_LOGIN_HINT = re.compile(r"log ?in|sign ?in|registered users|--cookies|/accounts/", re.I)
+_GONE_HINT = re.compile(r"removed|deleted|unavailable|private|no longer", re.I)
+
+_PLATFORM_OPTIONS: dict[Platform, dict[str, Any]] = {
+    # Cap YouTube at 1080p so one saved link cannot fill the disk with 4K.
+    Platform.YOUTUBE: {"format": "bv*[height<=1080]+ba/b[height<=1080]/b"},
+    Platform.TIKTOK: {"format": "b/bv*+ba"},
+    Platform.INSTAGRAM: {"format": "b/bv*+ba"},
+    Platform.X: {"format": "b/bv*+ba"},
+    Platform.REDDIT: {"format": "bv*+ba/b"},
+    Platform.DIRECT: {},
+    Platform.GENERIC: {},
+}
+
+
+@dataclass(frozen=True)
+class Media:
+    """One downloaded file, as recorded in the download archive."""
+
+    media_key: str
+    file: str  # relative to the data directory, always forward slashes
+    bytes: int
+    title: str
+    platform: str
+
+
+class MediaArchive(Protocol):
+    """What the downloader needs of the download archive (`records.MediaStore`)."""
+
+    def lookup(self, media_key: str) -> Media | None: ...
+
+    def add(self, media: Media, source_url: str) -> None: ...
+
+
+def safe_stem(title: str, media_key: str) -> str:
+    """A file-name stem that cannot escape its folder and stays short.
+
+    yt-dlp's restricted sanitiser strips separators and shell-hostile characters;
+    the byte cap keeps names under every filesystem's limit; the key's hash keeps
+    two different media with the same title apart.
+    """
+    stem = sanitize_filename(title or "", restricted=True).strip("._-")
+    stem = stem.encode("utf-8")[:STEM_MAX_BYTES].decode("utf-8", "ignore").rstrip("._-")
+    digest = hashlib.sha256(media_key.encode()).hexdigest()[:10]
+    return f"{stem or 'media'}-{digest}"
+
+
+def media_key(info: dict[str, Any], url: str) -> str:
+    """The archive key, as yt-dlp's download archive writes it ("<extractor> <id>").
+
+    The generic extractor's ids are file or page names, which collide across
+    sites, so generic media are keyed by their URL instead.
+    """
+    extractor = str(info.get("extractor_key") or "generic").lower()
+    if extractor == "generic" or not info.get("id"):
+        return "generic " + hashlib.sha256(url.encode()).hexdigest()[:32]
+    return f"{extractor} {info['id']}"
+
+
+class Downloader:
+    """Fetches media for links, never the same media twice."""
+
+    def __init__(self, data_dir: Path, archive: MediaArchive, socket_timeout: float = 30.0):
+        self.data_dir = data_dir
+        self.archive = archive
+        self.socket_timeout = socket_timeout
+        self._log = logging.getLogger("saved_links.yt_dlp")
+
+    def _options(self, platform: Platform, **extra: Any) -> dict[str, Any]:
+        root = self.data_dir / "links"
+        return {
+            "quiet": True,
+            "no_warnings": True,
+            "noprogress": True,
+            "logger": self._log,
+            "retries": 0,
+            "fragment_retries": 0,
+            "extractor_retries": 0,
+            "file_access_retries": 0,
+            "socket_timeout": self.socket_timeout,
+            "noplaylist": True,
+            "restrictfilenames": True,
+            "overwrites": False,
+            # yt-dlp writes `<name>.part` in the temp folder and renames it into place
+            # only when complete: a crash never leaves a half file under its real name.
+            "paths": {"home": str(root / platform.value), "temp": str(root / ".partial")},
+            **_PLATFORM_OPTIONS[platform],
+            **extra,
+        }
+
+    def download(self, url: str, platform: Platform) -> tuple[Media, bool]:
+        """The media behind `url` and whether it was fetched now (False: from the archive).
+
+        Raises a `LinkError` subclass that says whether a retry can help.
+        """
+        try:
+            with YoutubeDL(self._options(platform)) as probe:
+                info = probe.extract_info(url, download=False)
+            if info is None:
+                raise errors.Unsupported(f"no media found at {url}")
+            if info.get("_type") == "playlist":
+                entries = [e for e in info.get("entries") or [] if e]
+                if not entries:
+                    raise errors.Unsupported(f"no media found at {url}")
+                info = entries[0]
+            key = media_key(info, url)
+            known = self.archive.lookup(key)
+            if known and (self.data_dir / known.file).is_file():
+                return known, False
+            stem = safe_stem(str(info.get("title") or info.get("id") or ""), key)
+            outtmpl = stem.replace("%", "%%") + ".%(ext)s"
+            with YoutubeDL(self._options(platform, outtmpl=outtmpl)) as ydl:
+                result = ydl.process_ie_result(info, download=True)
+        except errors.LinkError:
+            raise
+        except Exception as exc:  # yt-dlp wraps everything; classify by the root cause
+            raise classify(exc) from exc
+        path = Path(_final_path(result))
+        media = Media(
+            media_key=key,
+            file=path.relative_to(self.data_dir).as_posix(),
+            bytes=path.stat().st_size,
+            title=str(info.get("title") or path.stem)[:500],
+            platform=platform.value,
+        )
+        self.archive.add(media, url)
+        return media, True
+
+
+def _final_path(result: dict[str, Any]) -> str:
+    downloads = result.get("requested_downloads") or []
+    if downloads and downloads[-1].get("filepath"):
+        return downloads[-1]["filepath"]
+    return result["filepath"]
+
+
+def _causes(exc: BaseException):
+    """The exception and everything it wraps, yt-dlp's `exc_info`/`cause` included."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        cur = stack.pop()
+        if cur is None or id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        yield cur
+        exc_info = getattr(cur, "exc_info", None)
+        if isinstance(exc_info, tuple) and len(exc_info) > 1:
+            stack.append(exc_info[1])
+        stack.extend([getattr(cur, "cause", None), cur.__cause__, cur.__context__])
+
+
+def _message(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig_msg", None) or exc)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return re.sub(r"^(ERROR: )?(\[[^\]]+\] )?", "", text).strip()[:500]
+
+
+def classify(exc: BaseException) -> errors.LinkError:
+    """Map a yt-dlp failure to permanent (fail now) or transient (retry)."""
+    chain = list(_causes(exc))
+    msg = _message(exc)
+    for cause in chain:
+        if isinstance(cause, HTTPError):
+            status = cause.status
+            if status in (404, 410):
+                return errors.Removed(f"HTTP {status}: {msg}")
+            if status == 401:
+                return errors.LoginRequired(f"HTTP 401: {msg}")
+            if status == 403:
+                return errors.AccessDenied(f"HTTP 403: {msg}")
+            if status == 429:
+                return errors.RateLimited(f"HTTP 429: {msg}")
+            if status >= 500 or status == 408:
+                return errors.ServerError(f"HTTP {status}: {msg}")
+            return errors.Unsupported(f"HTTP {status}: {msg}")
+        if isinstance(cause, (IncompleteRead, ContentTooShortError)):
+            return errors.IncompleteDownload(msg)
+    for cause in chain:
+        if isinstance(cause, (TransportError, TimeoutError, ConnectionError)):
+            return errors.NetworkError(msg)
+        if isinstance(cause, GeoRestrictedError):
+            return errors.AccessDenied(msg)
+        if isinstance(cause, UnsupportedError):
+            if _LOGIN_HINT.search(msg):
+                return errors.LoginRequired(f"redirected to a login page: {msg}")
+            return errors.Unsupported(f"no media found: {msg}")
+        if isinstance(cause, ExtractorError):
+            if _LOGIN_HINT.search(msg):
+                return errors.LoginRequired(msg)
+            if _GONE_HINT.search(msg):
+                return errors.Removed(msg)
+            return errors.Unsupported(msg)
+    if isinstance(exc, DownloadError) and "Content-Length" in msg:
+        return errors.IncompleteDownload(msg)
+    return errors.NetworkError(msg) if isinstance(exc, OSError) else errors.Unsupported(msg)

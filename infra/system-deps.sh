@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Debian packages the workers need: Chromium (camera portal, UI checks), ffmpeg
+# (yt-dlp merges, video assembly), espeak-ng (voice). Installs them when run as
+# root; otherwise prints the one command to run and fails.
+set -euo pipefail
+packages=(chromium ffmpeg espeak-ng)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then
+  echo "installing system packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "Missing system packages: ${missing[*]}. Run this once, then try again:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
