@@ -13,6 +13,9 @@ from sqlalchemy import Engine, create_engine, text
 
 from flows.common.db import engine_from_url, migrate
 
+# The harness server's telemetry writes race the test's own SQLite writes.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

@@ -6,14 +6,17 @@ transient failure is visible as a retry in the UI instead of a silent loop.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
 from yt_dlp import YoutubeDL
+from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.networking.exceptions import HTTPError, IncompleteRead, TransportError
 from yt_dlp.utils import (
     ContentTooShortError,
@@ -29,6 +32,9 @@ from flows.saved_links.platforms import Platform
 
 STEM_MAX_BYTES = 80
 _LOGIN_HINT = re.compile(r"log ?in|sign ?in|registered users|--cookies|/accounts/", re.I)
+# yt-dlp reports a connection closed early only in its message ("1421 bytes read,
+# 1422 more expected"), with no exception attached.
+_CUT_SHORT = re.compile(r"bytes read, \d+ more expected|Content-Length|too short", re.I)
 _GONE_HINT = re.compile(r"removed|deleted|unavailable|private|no longer", re.I)
 
 _PLATFORM_OPTIONS: dict[Platform, dict[str, Any]] = {
@@ -87,6 +93,26 @@ def media_key(info: dict[str, Any], url: str) -> str:
     return f"{extractor} {info['id']}"
 
 
+def url_media_key(url: str) -> str:
+    """The archive key computable from the URL alone, without a request.
+
+    Site extractors give the media id from the URL (a YouTube watch URL holds
+    it); anything the generic extractor would handle is keyed by the URL.
+    """
+    for extractor in _site_extractors():
+        if extractor.suitable(url):
+            temp_id = extractor.get_temp_id(url)
+            if temp_id:
+                return f"{extractor.ie_key().lower()} {temp_id}"
+            break
+    return media_key({"extractor_key": "generic"}, url)
+
+
+@cache
+def _site_extractors() -> tuple[type, ...]:
+    return tuple(ie for ie in gen_extractor_classes() if ie.ie_key() != "Generic")
+
+
 class Downloader:
     """Fetches media for links, never the same media twice."""
 
@@ -121,29 +147,34 @@ class Downloader:
     def download(self, url: str, platform: Platform) -> tuple[Media, bool]:
         """The media behind `url` and whether it was fetched now (False: from the archive).
 
+        The archive is asked before any request when the key follows from the URL
+        (as yt-dlp's own archive check does), and again after extraction.
         Raises a `LinkError` subclass that says whether a retry can help.
         """
+        known = self._archived(url_media_key(url))
+        if known:
+            return known, False
+        stem = None
         try:
             with YoutubeDL(self._options(platform)) as probe:
                 info = probe.extract_info(url, download=False)
-            if info is None:
+            if info and info.get("_type") == "playlist":
+                info = next((e for e in info.get("entries") or [] if e), None)
+            if not info:
                 raise errors.Unsupported(f"no media found at {url}")
-            if info.get("_type") == "playlist":
-                entries = [e for e in info.get("entries") or [] if e]
-                if not entries:
-                    raise errors.Unsupported(f"no media found at {url}")
-                info = entries[0]
             key = media_key(info, url)
-            known = self.archive.lookup(key)
-            if known and (self.data_dir / known.file).is_file():
+            known = self._archived(key)
+            if known:
                 return known, False
             stem = safe_stem(str(info.get("title") or info.get("id") or ""), key)
             outtmpl = stem.replace("%", "%%") + ".%(ext)s"
             with YoutubeDL(self._options(platform, outtmpl=outtmpl)) as ydl:
                 result = ydl.process_ie_result(info, download=True)
-        except errors.LinkError:
-            raise
         except Exception as exc:  # yt-dlp wraps everything; classify by the root cause
+            if stem:
+                self._discard_partial(stem)
+            if isinstance(exc, errors.LinkError):
+                raise
             raise classify(exc) from exc
         path = Path(_final_path(result))
         media = Media(
@@ -155,6 +186,15 @@ class Downloader:
         )
         self.archive.add(media, url)
         return media, True
+
+    def _archived(self, key: str) -> Media | None:
+        known = self.archive.lookup(key)
+        return known if known and (self.data_dir / known.file).is_file() else None
+
+    def _discard_partial(self, stem: str) -> None:
+        """A failed download leaves no `.part` behind; the retry starts clean."""
+        for leftover in (self.data_dir / "links" / ".partial").glob(f"{glob.escape(stem)}.*"):
+            leftover.unlink(missing_ok=True)
 
 
 def _final_path(result: dict[str, Any]) -> str:
@@ -221,6 +261,6 @@ def classify(exc: BaseException) -> errors.LinkError:
             if _GONE_HINT.search(msg):
                 return errors.Removed(msg)
             return errors.Unsupported(msg)
-    if isinstance(exc, DownloadError) and "Content-Length" in msg:
+    if isinstance(exc, DownloadError) and _CUT_SHORT.search(msg):
         return errors.IncompleteDownload(msg)
     return errors.NetworkError(msg) if isinstance(exc, OSError) else errors.Unsupported(msg)

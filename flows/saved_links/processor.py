@@ -132,7 +132,15 @@ class LinkProcessor:
         return _done(row, media, fetched)
 
     def fail(self, row: LinkRow, exc: BaseException) -> Outcome:
-        """Record and write back a final failure; never raises for the row itself."""
+        """Record and write back a final failure.
+
+        If the row already has a result that only failed to reach Notion, that
+        result is written instead: a Notion outage must not turn a finished
+        download into a failure.
+        """
+        record = self.store.get(row.page_id)
+        if record and record.unsynced_result and record.outcome == "done":
+            return self._sync(row, record)
         error_class = exc.error_class if isinstance(exc, LinkError) else type(exc).__name__
         message = str(exc)[:500] or error_class
         try:

@@ -1,0 +1,128 @@
+"""saved-links through a real server, `prefect deploy --all`, a process worker and
+`prefect deployment run`, with the sandbox's Notion rows checked afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+import uuid
+
+import httpx
+import pytest
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from pydantic import SecretStr
+
+from blocks.notion import NotionLinksSource
+from deployments.bootstrap import DEMO_DATABASE_ID
+
+pytestmark = pytest.mark.e2e
+
+TERMINAL = {"Done", "Failed"}
+
+
+def notion_pages(live, database_id: str) -> list[dict]:
+    url = f"{live.stack.sandbox_url}/_sandbox/notion/databases/{database_id}/pages"
+    return httpx.get(url, timeout=10).json()
+
+
+def status_of(entry: dict) -> str | None:
+    value = entry["page"]["properties"]["Status"]["status"]
+    return value["name"] if value else None
+
+
+def terminal_writes(entry: dict) -> list[str]:
+    names = []
+    for change in entry["history"]:
+        status = change["properties"].get("Status", {}).get("status")
+        if status and status["name"] in TERMINAL:
+            names.append(status["name"])
+    return names
+
+
+def own_database(live, rows: list[dict]) -> str:
+    """A fresh Notion database in the sandbox, with the deployment's block pointing at it."""
+    token = "e2e-" + uuid.uuid4().hex
+    made = httpx.post(
+        f"{live.stack.sandbox_url}/_sandbox/notion/databases",
+        json={"token": token, "title": "e2e", "rows": rows},
+        timeout=10,
+    ).json()
+    block = NotionLinksSource(
+        token=SecretStr(token),
+        database_id=made["database_id"],
+        base_url=f"{live.stack.sandbox_url}/notion",
+    )
+    live.save_block(block, "saved-links")
+    return made["database_id"]
+
+
+def test_the_deployed_flow_processes_the_demo_database(live):
+    run_id = live.run_deployment("pause_seconds=0")
+    run = live.wait_final(run_id)
+
+    assert run.state.name == "Completed", run.state.message
+    assert run.name.split("-")[0] in {"morning", "noon", "night"}
+    pages = notion_pages(live, DEMO_DATABASE_ID)
+    with_links = [p for p in pages if p["page"]["properties"]["URL"]["url"]]
+    assert with_links and all(status_of(p) in TERMINAL for p in with_links)
+    assert any(status_of(p) == "Done" for p in with_links)
+    assert any(status_of(p) == "Failed" for p in with_links)
+    assert list((live.stack.data_dir / "links").rglob("*.mp4"))
+
+
+def test_a_second_run_while_one_runs_is_cancelled_and_touches_nothing(live):
+    media = f"{live.stack.sandbox_url}/media/files"
+    own_database(live, [{"url": f"{media}/c{i}.mp4"} for i in range(3)])
+    first = live.run_deployment("pause_seconds=2")
+    live.wait(first, lambda r: r.state.is_running(), timeout=120)
+    second = live.run_deployment("pause_seconds=0")
+
+    second_run = live.wait_final(second)
+    assert second_run.state.name == "Cancelled"
+    task_runs = live.api(
+        lambda c: c.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[second])))
+    )
+    assert task_runs == [], "the cancelled run must not have started any task"
+    assert live.wait_final(first).state.name == "Completed"
+
+
+def test_a_run_killed_mid_batch_is_finished_by_the_next_without_double_work(live):
+    media = f"{live.stack.sandbox_url}/media/files"
+    rows = [{"url": f"{media}/k{i}.mp4"} for i in range(6)]
+    database_id = own_database(live, rows)
+    sandbox = live.stack.sandbox_url
+    # slow every media request so the kill lands in the middle of the batch
+    httpx.post(
+        f"{sandbox}/_sandbox/faults", json={"path": r"^/media/files/k", "delay_ms": 400}
+    ).raise_for_status()
+
+    first = live.run_deployment("pause_seconds=1")
+    live.wait(
+        first,
+        lambda r: sum(status_of(p) == "Done" for p in notion_pages(live, database_id)) >= 2,
+        timeout=120,
+    )
+    run = live.api(lambda c: c.read_flow_run(first))
+    pid = int(run.infrastructure_pid.rsplit(":", 1)[1])
+    os.kill(pid, signal.SIGKILL)
+    crashed = live.wait_final(first)
+    assert crashed.state.name == "Crashed"
+    done_before = {
+        p["page"]["properties"]["URL"]["url"].rsplit("/", 1)[1]
+        for p in notion_pages(live, database_id)
+        if status_of(p) == "Done"
+    }
+    httpx.delete(f"{sandbox}/_sandbox/faults").raise_for_status()
+    httpx.delete(f"{sandbox}/_sandbox/requests").raise_for_status()
+
+    second = live.run_deployment("pause_seconds=0")
+    assert live.wait_final(second).state.name == "Completed"
+
+    pages = notion_pages(live, database_id)
+    assert all(status_of(p) == "Done" for p in pages)
+    assert all(terminal_writes(p) == ["Done"] for p in pages), "each row written back once"
+    refetched = httpx.get(f"{sandbox}/_sandbox/requests", params={"path": "^/media/files/k"}).json()
+    again = {r["path"].rsplit("/", 1)[1] for r in refetched if r["method"] == "GET"}
+    assert not (again & done_before), f"finished media fetched again: {again & done_before}"
+    files = list((live.stack.data_dir / "links" / "direct").glob("k*.mp4"))
+    assert len(files) == 6 and len({f.name for f in files}) == 6
