@@ -110,7 +110,7 @@ class Stack:
                 self.stop(name)
                 raise RuntimeError(f"{name} did not start; last lines of {log_path}:\n{tail}")
             time.sleep(0.3)
-        print(f"{name}: started (pid {proc.pid}, log {log_path.relative_to(self.root)})")
+        print(f"{name}: started (pid {proc.pid}, log {os.path.relpath(log_path, self.root)})")
 
     def stop(self, name: str, grace: float = 10) -> None:
         pid = self.pid(name)

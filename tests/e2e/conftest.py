@@ -80,7 +80,13 @@ def live(tmp_path_factory, pg_database):
         data_dir=base / "data",
         api_port=free_port(),
         sandbox_port=free_port(),
-        extra_env={"APP_DB_URL": pg_database},
+        extra_env={
+            "APP_DB_URL": pg_database,
+            # A run that cannot get its deployment's slot waits as Scheduled and is
+            # cancelled (CANCEL_NEW) when it would turn Late: 15 s by default.
+            "PREFECT_SERVER_SERVICES_LATE_RUNS_AFTER_SECONDS": "3",
+            "PREFECT_SERVER_SERVICES_LATE_RUNS_LOOP_SECONDS": "1",
+        },
     )
     try:
         stack.start_sandbox()
