@@ -43,7 +43,7 @@ async def _key_result(state) -> str:
     if not state.is_completed():
         return state.message or ""
     try:
-        return json.dumps(await state.result(fetch=True))
+        return json.dumps(await state.aresult())
     except Exception as exc:  # a result that was not persisted still has a message
         return f"{state.message or ''} ({type(exc).__name__})"
 

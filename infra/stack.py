@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # What `make demo` passes to each deployment's one run; deployments not named
 # here run with their prefect.yaml parameters.
 DEMO_PARAMETERS: dict[str, dict[str, object]] = {
-    "saved-links/three-times-daily": {"pause_seconds": 0},
+    "saved-links/three-times-daily": {"pause_seconds": 0, "retry_backoff_seconds": 1},
 }
 
 

@@ -139,12 +139,15 @@ def saved_links(
             does not know is taken over (holders still running never are).
         retry_backoff_seconds: first delay of the exponential task retries.
     """
+    for name, value in (("limit", limit or 0), ("pause_seconds", pause_seconds)):
+        if value < 0:
+            raise ValueError(f"parameter {name} must not be negative, got {value}")
     logger = get_run_logger()
     source = open_source(source_block)
     engine = app_engine(app_db_block)
     store = LinkStore(engine)
     rows, dead = find_links(source, store, timedelta(minutes=claim_timeout_minutes))
-    batch = rows if limit is None else rows[: max(limit, 0)]
+    batch = rows if limit is None else rows[:limit]
     logger.info("%d link(s) waiting; processing %d", len(rows), len(batch))
 
     run_id = str(flow_run.id or uuid.uuid4())

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import uuid
 
@@ -18,6 +19,15 @@ from deployments.bootstrap import DEMO_DATABASE_ID
 pytestmark = pytest.mark.e2e
 
 TERMINAL = {"Done", "Failed"}
+# Debian's Chromium, with the flags this offline machine needs.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def notion_pages(live, database_id: str) -> list[dict]:
@@ -126,3 +136,17 @@ def test_a_run_killed_mid_batch_is_finished_by_the_next_without_double_work(live
     assert not (again & done_before), f"finished media fetched again: {again & done_before}"
     files = list((live.stack.data_dir / "links" / "direct").glob("k*.mp4"))
     assert len(files) == 6 and len({f.name for f in files}) == 6
+
+
+def test_the_prefect_ui_shows_the_deployment_in_headless_chromium(live):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{live.stack.ui_url}/deployments", wait_until="networkidle")
+            page.get_by_text("three-times-daily").first.wait_for(timeout=30_000)
+            assert "Prefect" in page.title()
+        finally:
+            browser.close()

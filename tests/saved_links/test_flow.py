@@ -180,3 +180,10 @@ def _ts(entry: dict) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def test_a_negative_limit_is_refused_by_name_before_anything_is_read(links, sb):
+    setup = links([{"url": media(sb, "files/a.mp4")}])
+    state = saved_links(**setup.params(limit=-1), return_state=True)
+    assert state.is_failed() and "limit" in str(state.result(raise_on_failure=False))
+    assert sb.requests(r"^/notion/") == []
