@@ -125,8 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("env", help="blocks from NOTION_TOKEN, NOTION_DATABASE_ID, APP_DB_URL")
     args = parser.parse_args(argv)
 
-    ensure_work_pool()
     notion, app_db = from_sandbox(args.sandbox_url) if args.source == "sandbox" else from_env()
+    ensure_work_pool()
     save_blocks(notion, app_db)
     migrate(app_engine(APP_DB_BLOCK))
     print("app database migrated to head")

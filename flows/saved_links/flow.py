@@ -50,26 +50,25 @@ def _retryable(task, task_run, state) -> bool:
     return not isinstance(state.data, (PermanentLinkError, SourceConfigError))
 
 
-@task(
-    name="open-links-source",
-    retries=3,
-    retry_delay_seconds=exponential_backoff(5),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=_retryable,
-    cache_policy=NO_CACHE,
-)
+# Every task: 3 retries, exponential backoff with jitter, permanent errors not
+# retried. No result caching: work is made idempotent by the app database (claims,
+# recorded results, the download archive), which holds across runs and hosts.
+RETRIED = {
+    "retries": 3,
+    "retry_delay_seconds": exponential_backoff(5),
+    "retry_jitter_factor": 0.5,
+    "retry_condition_fn": _retryable,
+    "cache_policy": NO_CACHE,
+}
+
+
+@task(name="open-links-source", **RETRIED)
 def open_source(block_name: str) -> NotionSource:
     """Load the block and check it against the database before anything is claimed."""
     return NotionSource(NotionLinksSource.load(block_name), block_name).open()
 
 
-@task(
-    name="find-unprocessed-links",
-    retries=3,
-    retry_delay_seconds=exponential_backoff(5),
-    retry_jitter_factor=0.5,
-    cache_policy=NO_CACHE,
-)
+@task(name="find-unprocessed-links", **RETRIED)
 def find_links(
     source: NotionSource, store: LinkStore, claim_timeout: timedelta
 ) -> tuple[list[LinkRow], set[str]]:
@@ -94,26 +93,12 @@ def _run_states(run_ids: set[str]) -> dict[str, str | None]:
     return {str(r.id): r.state.type.value if r.state else None for r in runs}
 
 
-@task(
-    name="process-link",
-    task_run_name="{row.url}",
-    retries=3,
-    retry_delay_seconds=exponential_backoff(10),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=_retryable,
-    cache_policy=NO_CACHE,
-)
+@task(name="process-link", task_run_name="{row.url}", **RETRIED)
 def process_link(processor: LinkProcessor, row: LinkRow, reclaimable: set[str]) -> Outcome:
     return processor.process(row, reclaimable)
 
 
-@task(
-    name="record-failure",
-    retries=3,
-    retry_delay_seconds=exponential_backoff(5),
-    retry_jitter_factor=0.5,
-    cache_policy=NO_CACHE,
-)
+@task(name="record-failure", **RETRIED)
 def record_failure(processor: LinkProcessor, row: LinkRow, error: BaseException) -> Outcome:
     return processor.fail(row, error)
 
