@@ -148,9 +148,11 @@ class Stack:
     # the pieces ------------------------------------------------------------
 
     def start_sandbox(self) -> None:
+        """Start (or reuse) the sandbox and (re)seed its demo Notion database."""
         args = [sys.executable, "-m", "infra.sandbox", "--host", "127.0.0.1"]
-        args += ["--port", str(self.sandbox_port), "--seed", "demo"]
+        args += ["--port", str(self.sandbox_port)]
         self.start("sandbox", args, lambda: _ok(f"{self.sandbox_url}/_sandbox/health"))
+        httpx.post(f"{self.sandbox_url}/_sandbox/seed/demo", timeout=10).raise_for_status()
 
     def start_server(self) -> None:
         args = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
@@ -194,7 +196,6 @@ def demo(stack: Stack) -> None:
     from infra.demo import run_every_deployment
 
     stack.start_sandbox()
-    httpx.post(f"{stack.sandbox_url}/_sandbox/seed/demo", timeout=10).raise_for_status()
     stack.start_server()
     stack.configure(["sandbox", "--sandbox-url", stack.sandbox_url])
     stack.start_worker()

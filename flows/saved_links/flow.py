@@ -70,14 +70,14 @@ def open_source(block_name: str) -> NotionSource:
 
 @task(name="find-unprocessed-links", **RETRIED)
 def find_links(
-    source: NotionSource, store: LinkStore, claim_timeout: timedelta
+    source: NotionSource, store: LinkStore, claim_timeout: timedelta, run_id: str
 ) -> tuple[list[LinkRow], set[str]]:
     """Rows to work on, oldest first, and the dead holders whose claims may be taken."""
     rows = source.candidates()
     records = store.claims(r.page_id for r in rows if r.status == PROCESSING)
     states = _run_states({r.claimed_by for r in records.values() if r.claimed_by})
     now = datetime.now(UTC)
-    return select_rows(rows, records, states, now, claim_timeout, str(flow_run.id))
+    return select_rows(rows, records, states, now, claim_timeout, run_id)
 
 
 def _run_states(run_ids: set[str]) -> dict[str, str | None]:
@@ -131,11 +131,11 @@ def saved_links(
     source = open_source(source_block)
     engine = app_engine(app_db_block)
     store = LinkStore(engine)
-    rows, dead = find_links(source, store, timedelta(minutes=claim_timeout_minutes))
+    run_id = str(flow_run.id or uuid.uuid4())
+    rows, dead = find_links(source, store, timedelta(minutes=claim_timeout_minutes), run_id)
     batch = rows if limit is None else rows[:limit]
     logger.info("%d link(s) waiting; processing %d", len(rows), len(batch))
 
-    run_id = str(flow_run.id or uuid.uuid4())
     processor = LinkProcessor(source, store, Downloader(data_dir(), MediaStore(engine)), run_id)
     process = process_link.with_options(
         retry_delay_seconds=exponential_backoff(retry_backoff_seconds)

@@ -9,7 +9,7 @@ UPDATE ... WHERE on one row is atomic on SQLite and PostgreSQL alike, so two run
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -230,19 +230,7 @@ class MediaStore:
 
 
 def _record(row) -> LinkRecord:
-    return LinkRecord(
-        page_id=row.page_id,
-        url=row.url,
-        claimed_by=row.claimed_by,
-        claimed_at=_aware(row.claimed_at),
-        attempts=row.attempts,
-        outcome=row.outcome,
-        media_key=row.media_key,
-        file=row.file,
-        bytes=row.bytes,
-        title=row.title,
-        platform=row.platform,
-        error_class=row.error_class,
-        error_message=row.error_message,
-        synced_at=_aware(row.synced_at),
-    )
+    values = {f.name: row._mapping[f.name] for f in fields(LinkRecord)}
+    values["claimed_at"] = _aware(values["claimed_at"])
+    values["synced_at"] = _aware(values["synced_at"])
+    return LinkRecord(**values)

@@ -176,10 +176,7 @@ def test_the_pause_separates_items(links, sb):
 
 
 def _ts(entry: dict) -> float:
-    value = entry["at"]
-    if isinstance(value, (int, float)):
-        return float(value)
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return datetime.fromisoformat(entry["at"].replace("Z", "+00:00")).timestamp()
 
 
 def test_a_negative_limit_is_refused_by_name_before_anything_is_read(links, sb):
