@@ -5,6 +5,7 @@ that talks HTTP carries its base URL, so the same code runs against the real
 service and against the sandbox in `infra/sandbox`.
 """
 
+from blocks.camera import CameraPortal
 from blocks.notion import NotionLinksSource
 
-__all__ = ["NotionLinksSource"]
+__all__ = ["CameraPortal", "NotionLinksSource"]

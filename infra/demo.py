@@ -12,29 +12,41 @@ if TYPE_CHECKING:
     from infra.stack import Stack
 
 
-async def _run_all(parameters: dict[str, dict[str, Any]], timeout: float) -> list[list[str]]:
+async def _run_all(
+    parameters: dict[str, dict[str, Any]], last: set[str], timeout: float
+) -> list[list[str]]:
     from prefect import get_client
-    from prefect.deployments import run_deployment
 
     async with get_client() as client:
         deployments = await client.read_deployments()
         flows = {f.id: f.name for f in await client.read_flows()}
-        runs = []
-        for dep in sorted(deployments, key=lambda d: (flows[d.flow_id], d.name)):
-            name = f"{flows[dep.flow_id]}/{dep.name}"
-            run = await run_deployment(
-                name, parameters=parameters.get(name, {}), timeout=0, tags=["demo"]
-            )
-            runs.append((name, run.id))
+        names = sorted(f"{flows[d.flow_id]}/{d.name}" for d in deployments)
         deadline = time.monotonic() + timeout
-        rows = []
-        for name, run_id in runs:
+        # deployments in `last` look at what the others did (the health check)
+        first = await _start_and_wait(
+            client, [n for n in names if n not in last], parameters, deadline
+        )
+        then = await _start_and_wait(client, [n for n in names if n in last], parameters, deadline)
+        return first + then
+
+
+async def _start_and_wait(client, names: list[str], parameters, deadline: float) -> list[list[str]]:
+    from prefect.deployments import run_deployment
+
+    runs = []
+    for name in names:
+        run = await run_deployment(
+            name, parameters=parameters.get(name, {}), timeout=0, tags=["demo"]
+        )
+        runs.append((name, run.id))
+    rows = []
+    for name, run_id in runs:
+        run = await client.read_flow_run(run_id)
+        while not run.state.is_final() and time.monotonic() < deadline:
+            await asyncio.sleep(1)
             run = await client.read_flow_run(run_id)
-            while not run.state.is_final() and time.monotonic() < deadline:
-                await asyncio.sleep(1)
-                run = await client.read_flow_run(run_id)
-            rows.append([name, run.name, run.state.name, await _key_result(run.state)])
-        return rows
+        rows.append([name, run.name, run.state.name, await _key_result(run.state)])
+    return rows
 
 
 async def _key_result(state) -> str:
@@ -57,11 +69,11 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
 
 
 def run_every_deployment(
-    stack: Stack, parameters: dict[str, dict[str, Any]], timeout: float = 600
+    stack: Stack, parameters: dict[str, dict[str, Any]], last: set[str], timeout: float = 600
 ) -> bool:
-    """True when every run completed."""
+    """True when every run completed; the deployments in `last` start after the others."""
     os.environ.update(stack.env())
-    rows = asyncio.run(_run_all(parameters, timeout))
+    rows = asyncio.run(_run_all(parameters, last, timeout))
     print()
     print_table(["deployment", "run", "state", "result"], rows)
     return all(r[2] == "Completed" for r in rows)

@@ -30,7 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # here run with their prefect.yaml parameters.
 DEMO_PARAMETERS: dict[str, dict[str, object]] = {
     "saved-links/three-times-daily": {"pause_seconds": 0, "retry_backoff_seconds": 1},
+    "camera-download/every-10-minutes": {"retry_delay_seconds": 1},
 }
+# Runs that report on the others start once those have finished.
+DEMO_LAST = {"health-check/every-5-minutes"}
 
 
 @dataclass
@@ -199,7 +202,7 @@ def demo(stack: Stack) -> None:
     stack.start_server()
     stack.configure(["sandbox", "--sandbox-url", stack.sandbox_url])
     stack.start_worker()
-    ok = run_every_deployment(stack, DEMO_PARAMETERS)
+    ok = run_every_deployment(stack, DEMO_PARAMETERS, DEMO_LAST)
     print(f"\nPrefect UI: {stack.ui_url}    stop everything with: make down")
     if not ok:
         sys.exit(1)

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from flows.common.db import metadata
+from flows.common.db import as_utc, metadata
 from flows.saved_links.download import Media
 
 saved_links = Table(
@@ -65,13 +65,6 @@ saved_link_media = Table(
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands timestamps back naive; everything here is written in UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 @dataclass(frozen=True)
@@ -231,6 +224,6 @@ class MediaStore:
 
 def _record(row) -> LinkRecord:
     values = {f.name: row._mapping[f.name] for f in fields(LinkRecord)}
-    values["claimed_at"] = _aware(values["claimed_at"])
-    values["synced_at"] = _aware(values["synced_at"])
+    values["claimed_at"] = as_utc(values["claimed_at"])
+    values["synced_at"] = as_utc(values["synced_at"])
     return LinkRecord(**values)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from infra.sandbox import control, media, notion, seeds, webhooks
+from infra.sandbox import camera, control, media, notion, seeds, webhooks
 from infra.sandbox.faults import FaultMiddleware
 from infra.sandbox.notion_model import NotionError
 from infra.sandbox.requestlog import RequestLogMiddleware
@@ -36,6 +36,7 @@ def create_app(base_url: str | None = None, seed: str | None = None) -> FastAPI:
     app.include_router(notion.build_router(state))
     app.include_router(media.build_router())
     app.include_router(webhooks.build_router(state))
+    app.include_router(camera.build_router(state))
     # Added last = outermost: the log sees the final status, including injected faults.
     app.add_middleware(FaultMiddleware, state=state)
     app.add_middleware(RequestLogMiddleware, state=state)

@@ -2,17 +2,26 @@
 
 Never faulted and never written to the request log, so assertions on traffic only see
 what the product itself sent.
+
+Camera portal (``infra.sandbox.camera``; bad bodies answer 400 with every problem listed):
+  POST /camera/portal           create/replace the portal -> {"streams": {name: [frame...]}}
+  GET  /camera/frames/{stream}  listed frames, newest first, with kind and sha256 of the body
+  POST /camera/clock            {"now": ISO | null} fixes or frees the portal clock
+  POST /camera/expire           {"after_requests": n} drops all sessions after n successes
+  GET  /camera/stats            {"logins", "failed_logins", "sessions"}
 """
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from infra.sandbox import notion, seeds, webhooks
+from infra.sandbox import camera, notion, seeds, webhooks
 from infra.sandbox.faults import FaultSpec
 from infra.sandbox.notion_model import NotionError, normalize_id
 from infra.sandbox.state import CONTROL_PREFIX, SandboxState
@@ -29,6 +38,29 @@ class DatabaseSpec(BaseModel):
     schema_spec: dict[str, Any] | None = Field(default=None, alias="schema")
     database_id: str | None = None
     data_source_id: str | None = None
+
+
+_Spec = TypeVar("_Spec", bound=BaseModel)
+_NO_PORTAL = "no camera portal; create one with POST /_sandbox/camera/portal"
+
+
+async def _camera_body(request: Request, model: type[_Spec]) -> _Spec:
+    """Validate by hand: camera callers get 400 with readable messages, not FastAPI's 422."""
+    try:
+        raw = json.loads(await request.body() or b"null")
+    except ValueError as exc:
+        raise HTTPException(400, f"body is not JSON: {exc}") from exc
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "body"
+            given = error.get("input")
+            shown = isinstance(given, str | int | float) and repr(given) not in error["msg"]
+            got = f" (got {given!r})" if shown else ""
+            problems.append(f"{where}: {error['msg']}{got}")
+        raise HTTPException(400, "; ".join(problems)) from exc
 
 
 def _object_id(raw: str) -> str:
@@ -135,5 +167,40 @@ def build_router(state: SandboxState) -> APIRouter:
     @router.get("/webhooks/{name}")
     async def webhook_deliveries(name: str) -> list[dict[str, Any]]:
         return webhooks.deliveries(state, name)
+
+    # Listing digests may render JPEGs: that runs in the threadpool, off the event loop.
+    @router.post("/camera/portal")
+    async def camera_portal(request: Request) -> dict[str, Any]:
+        spec = await _camera_body(request, camera.PortalSpec)
+        return await run_in_threadpool(camera.configure_portal, state, spec)
+
+    @router.get("/camera/frames/{stream}")
+    def camera_frames(stream: str) -> list[dict[str, Any]]:
+        frames = camera.listed_frames(state, stream)
+        if frames is None:
+            missing = _NO_PORTAL if state.camera is None else f"no camera stream {stream!r}"
+            raise HTTPException(404, missing)
+        return frames
+
+    @router.post("/camera/clock")
+    async def camera_clock(request: Request) -> dict[str, str | None]:
+        answer = camera.set_clock(state, await _camera_body(request, camera.ClockSpec))
+        if answer is None:
+            raise HTTPException(404, _NO_PORTAL)
+        return answer
+
+    @router.post("/camera/expire")
+    async def camera_expire(request: Request) -> dict[str, int]:
+        answer = camera.expire(state, await _camera_body(request, camera.ExpireSpec))
+        if answer is None:
+            raise HTTPException(404, _NO_PORTAL)
+        return answer
+
+    @router.get("/camera/stats")
+    async def camera_stats() -> dict[str, int]:
+        answer = camera.stats(state)
+        if answer is None:
+            raise HTTPException(404, _NO_PORTAL)
+        return answer
 
     return router

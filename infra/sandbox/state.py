@@ -14,7 +14,10 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from infra.sandbox.camera import CameraPortal
 
 #: How many request-log entries are kept; old ones fall off so a long demo cannot grow memory.
 REQUEST_LOG_LIMIT = 20_000
@@ -174,6 +177,7 @@ class SandboxState:
             self.faults: list[FaultRule] = []
             self.requests: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_LIMIT)
             self.webhooks: dict[str, list[dict[str, Any]]] = {}
+            self.camera: CameraPortal | None = None
             self._request_seq = 0
             self._fault_seq = 0
 

@@ -249,6 +249,51 @@ class Sandbox:
         """``media_url("files/a.mp4")`` -> ``<base_url>/media/files/a.mp4``."""
         return f"{self.base_url}/media/{kind_path.lstrip('/')}"
 
+    def camera_portal(
+        self,
+        streams: dict[str, dict[str, Any]],
+        username: str = "camera-user",
+        password: str = "camera-pass",
+        now: str | None = None,
+        image_size: tuple[int, int] | list[int] | None = None,
+    ) -> dict[str, Any]:
+        """Create/replace the camera portal; ``streams`` maps name to ``interval_seconds``,
+        ``window``, ``kinds`` and ``frozen_from`` (all optional). ``now=None`` = wall clock.
+
+        Returns ``{"streams": {name: camera_frames(name)}}``.
+        """
+        body: dict[str, Any] = {
+            "username": username,
+            "password": password,
+            "streams": streams,
+            "now": now,
+        }
+        if image_size is not None:
+            body["image_size"] = list(image_size)
+        return self._call("POST", "/camera/portal", json=body)
+
+    def camera_frames(self, stream: str) -> list[dict[str, Any]]:
+        """Listed frames, newest first: ``captured_at``, ``frame_id``, ``url``, ``kind``,
+        ``sha256`` (None when missing) and ``bytes`` of what the image URL serves."""
+        return self._call("GET", f"/camera/frames/{stream}")
+
+    def camera_clock(self, now: str | None) -> None:
+        """Fix the portal clock at ``now`` (ISO), or back to the wall clock with None."""
+        self._call("POST", "/camera/clock", json={"now": now})
+
+    def camera_expire(self, after_requests: int) -> None:
+        """Invalidate every session after that many more successful page/image requests."""
+        self._call("POST", "/camera/expire", json={"after_requests": after_requests})
+
+    def camera_stats(self) -> dict[str, Any]:
+        """``{"logins", "failed_logins", "sessions"}`` of the current portal."""
+        return self._call("GET", "/camera/stats")
+
+    @property
+    def camera_base_url(self) -> str:
+        """The portal root: log in at ``<camera_base_url>/login``."""
+        return f"{self.base_url}/camera"
+
     @property
     def notion_base_url(self) -> str:
         """What to pass as ``base_url`` to ``notion_client.Client``."""

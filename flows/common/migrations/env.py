@@ -7,8 +7,9 @@ import os
 
 from alembic import context
 
+from flows.camera import records as _camera  # noqa: F401  (registers its tables)
 from flows.common.db import engine_from_url, metadata
-from flows.saved_links import records  # noqa: F401  (registers its tables)
+from flows.saved_links import records as _links  # noqa: F401
 
 config = context.config
 target_metadata = metadata

@@ -1,0 +1,1 @@
+"""Camera images from a web portal: download, retention cleanup."""

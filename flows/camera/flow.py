@@ -1,0 +1,193 @@
+"""The camera flows: download every 10 minutes, clean up daily.
+
+Deployments `camera-download/every-10-minutes` and `camera-cleanup/daily`
+(prefect.yaml) run them with concurrency 1 / CANCEL_NEW, which replaces the
+seed's APScheduler `max_instances=1` and `coalesce=True`; Prefect task retries
+replace its hand-written backoff loop.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import wait
+from prefect.states import State
+
+from blocks.camera import CameraPortal
+from flows.camera.cleanup import CleanupPolicy, CleanupRefused, clean_images
+from flows.camera.config import (
+    capped_backoff,
+    check_batch_size,
+    check_positive,
+)
+from flows.camera.download import FAILURES, StreamDownloader, StreamReport
+from flows.camera.errors import CameraError, PermanentCameraError
+from flows.camera.records import ImageIndex
+from flows.common.db import APP_DB_BLOCK, app_engine
+from flows.common.paths import data_dir
+
+PORTAL_BLOCK = "camera-portal"
+RETRIES = 3
+
+
+def _retryable(task, task_run, state: State) -> bool:
+    """A wrong password, an unknown stream or a changed page layout fail at once."""
+    return not isinstance(state.data, PermanentCameraError)
+
+
+@task(
+    name="download-stream",
+    task_run_name="{stream}",
+    retries=RETRIES,
+    retry_delay_seconds=capped_backoff(60, 600, RETRIES),
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_retryable,
+    cache_policy=NO_CACHE,
+)
+def download_stream(downloader: StreamDownloader, stream: str) -> StreamReport:
+    """One stream: list through the browser, fetch the new images, keep the good ones."""
+    report = downloader.run(stream)
+    logger = get_run_logger()
+    logger.info("%s: %s", stream, report.as_row())
+    if report.frozen_since:
+        logger.warning("%s: camera frozen since %s", stream, report.frozen_since.isoformat())
+    return report
+
+
+@flow(name="camera-download", persist_result=True)
+def camera_download(
+    streams: list[str] | None = None,
+    concurrent_downloads: int = 3,
+    batch_size: int = 50,
+    retry_delay_seconds: float = 60.0,
+    max_retry_delay_seconds: float = 600.0,
+    portal_block: str = PORTAL_BLOCK,
+    app_db_block: str = APP_DB_BLOCK,
+) -> dict[str, object]:
+    """Download the new images of every stream, streams concurrently.
+
+    Args:
+        streams: which of the portal block's streams to download (all when empty).
+        concurrent_downloads: image requests in flight per stream.
+        batch_size: at most this many new images per stream and run (1..1000);
+            the rest are left for the next run, oldest first.
+        retry_delay_seconds: first delay of the stream task's 3 retries (doubling).
+        max_retry_delay_seconds: cap of the retry delay.
+    """
+    check_batch_size(batch_size)
+    check_positive("concurrent_downloads", concurrent_downloads)
+    check_positive("retry_delay_seconds", retry_delay_seconds)
+    check_positive("max_retry_delay_seconds", max_retry_delay_seconds)
+    portal = CameraPortal.load(portal_block)
+    chosen = list(streams or portal.streams)
+    unknown = sorted(set(chosen) - set(portal.streams))
+    if unknown:
+        raise ValueError(
+            f"parameter streams: {unknown} not in camera portal block {portal_block!r} "
+            f"(its streams: {portal.streams})"
+        )
+    engine = app_engine(app_db_block)
+    index = ImageIndex(engine)
+    started = datetime.now(UTC)
+    downloader = StreamDownloader(
+        portal, portal_block, index, data_dir(), concurrent_downloads, batch_size
+    )
+    task_ = download_stream.with_options(
+        retry_delay_seconds=capped_backoff(retry_delay_seconds, max_retry_delay_seconds, RETRIES)
+    )
+    futures = {stream: task_.submit(downloader, stream) for stream in chosen}
+    wait(list(futures.values()))
+
+    rows, rejects, failures = [], [], {}
+    for stream, future in futures.items():
+        kept, nbytes, refused = index.activity(stream, started)
+        rejects += refused
+        row: dict[str, object] = {"stream": stream, "kept": kept, "bytes": nbytes}
+        row["rejected"] = dict(Counter(r["reason"] for r in refused))
+        if future.state.is_completed():
+            report: StreamReport = future.result()
+            row.update(
+                listed=report.listed,
+                frozen_since=report.frozen_since.isoformat() if report.frozen_since else "",
+                backlog=report.backlog,
+                logins=report.logins,
+                error="",
+            )
+        else:
+            failures[stream] = str(future.result(raise_on_failure=False))
+            row["error"] = failures[stream]
+        rows.append(row)
+    create_table_artifact(
+        key="camera-download", table=rows, description="Camera images kept in this run"
+    )
+    if rejects:
+        create_table_artifact(
+            key="camera-rejects", table=rejects, description="Frames refused in this run"
+        )
+    _evidence_artifact(started)
+    if failures:
+        raise CameraError("; ".join(f"{s}: {e}" for s, e in failures.items()))
+    return {"streams": {r["stream"]: r for r in rows}, "kept": sum(r["kept"] for r in rows)}
+
+
+def _evidence_artifact(since: datetime) -> None:
+    """Links to the screenshots and HTML of pages that failed in this run."""
+    folder = data_dir() / FAILURES
+    if not folder.is_dir():
+        return
+    files = sorted(
+        p for p in folder.iterdir() if p.is_file() and p.stat().st_mtime >= since.timestamp()
+    )
+    if files:
+        lines = [f"- [{p.name}]({p.as_uri()}) (`{p.relative_to(data_dir())}`)" for p in files]
+        create_markdown_artifact(
+            key="camera-failures",
+            markdown="## Pages that failed\n\n" + "\n".join(lines),
+            description="Screenshots and HTML of failed portal pages",
+        )
+
+
+@flow(name="camera-cleanup", persist_result=True)
+def camera_cleanup(
+    retention_days: float = 30,
+    dry_run: bool = False,
+    max_delete_share: float = 0.25,
+    force: bool = False,
+    min_free_percent: float | None = None,
+    pressure_min_age_days: float = 1.0,
+    app_db_block: str = APP_DB_BLOCK,
+) -> dict[str, object]:
+    """Delete images older than the retention, orphan files and empty day folders.
+
+    Args:
+        retention_days: keep this many days of images (at least 1).
+        dry_run: report what would be deleted, delete nothing.
+        max_delete_share: refuse to delete more than this share of all images in
+            one run (a wrong clock or mount must not wipe the archive) ...
+        force: ... unless this is set.
+        min_free_percent: disk-pressure mode: below this much free space, also
+            delete the oldest images until it is reached ...
+        pressure_min_age_days: ... but never images younger than this.
+    """
+    policy = CleanupPolicy(
+        retention_days=retention_days,
+        dry_run=dry_run,
+        max_delete_share=max_delete_share,
+        force=force,
+        min_free_percent=min_free_percent,
+        pressure_min_age_days=pressure_min_age_days,
+    )
+    policy.validate()
+    engine = app_engine(app_db_block)
+    try:
+        report = clean_images(engine, data_dir(), datetime.now(UTC), policy)
+    except CleanupRefused as refused:  # show the plan that was refused, then fail
+        create_markdown_artifact(key="camera-cleanup", markdown=refused.report.as_markdown())
+        raise
+    create_markdown_artifact(key="camera-cleanup", markdown=report.as_markdown())
+    get_run_logger().info("camera cleanup: %s", report.summary())
+    return report.summary()

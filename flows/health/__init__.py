@@ -1,0 +1,1 @@
+"""The control plane's own health: database, disk, camera freshness, deployments."""

@@ -1,0 +1,113 @@
+"""Health of the control plane as plain data: each check says ok, warning or critical.
+
+The seed wrote a `.health` file and only logged its alerts; here the same
+findings go to `data/health.json` (what a container health check reads), to a
+markdown artifact, and fail the run when anything is critical, so Prefect's
+failure notification is the alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+OK, WARNING, CRITICAL = "ok", "warning", "critical"
+_RANK = {OK: 0, WARNING: 1, CRITICAL: 2}
+_BAD_STATES = {"FAILED", "CRASHED"}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class DeploymentRuns:
+    """What the Prefect API says about one deployment."""
+
+    name: str
+    last_state: str | None  # state name of the newest run that started, e.g. "Completed"
+    last_state_type: str | None
+    last_run_at: datetime | None
+    next_run_at: datetime | None
+    next_state: str | None  # "Scheduled" or "Late"
+    paused: bool
+
+
+def disk(used_percent: float, warning: float, critical: float) -> Check:
+    status = CRITICAL if used_percent >= critical else WARNING if used_percent >= warning else OK
+    detail = f"{used_percent:.1f} % used (warning at {warning:g} %, critical at {critical:g} %)"
+    return Check("disk", status, detail)
+
+
+def freshness(
+    stream: str,
+    latest: datetime | None,
+    frozen_since: datetime | None,
+    now: datetime,
+    interval: timedelta,
+    stale_after: int = 2,
+) -> Check:
+    """A stream is stale when no image came for more than `stale_after` intervals."""
+    name = f"camera {stream}"
+    if frozen_since is not None:
+        return Check(name, CRITICAL, f"frozen: the same image since {frozen_since.isoformat()}")
+    if latest is None:
+        return Check(name, WARNING, "no image yet")
+    age = now - latest
+    detail = f"last image {latest.isoformat()} ({_minutes(age)} ago)"
+    if age > stale_after * interval:
+        return Check(name, CRITICAL, f"stale: {detail}, more than {stale_after} intervals")
+    return Check(name, OK, detail)
+
+
+def deployment(runs: DeploymentRuns) -> Check:
+    """A deployment whose last run failed is a warning: its own notification already fired."""
+    parts = []
+    if runs.last_state:
+        parts.append(f"last {runs.last_state} at {runs.last_run_at.isoformat()}")
+    else:
+        parts.append("never ran")
+    if runs.paused:
+        parts.append("schedule paused")
+    elif runs.next_run_at:
+        parts.append(f"next {runs.next_run_at.isoformat()}")
+        if runs.next_state == "Late":
+            parts.append("late")
+    status = OK
+    if runs.last_state_type in _BAD_STATES or runs.next_state == "Late":
+        status = WARNING
+    return Check(f"deployment {runs.name}", status, "; ".join(parts))
+
+
+def overall(checks: Iterable[Check]) -> str:
+    return max((c.status for c in checks), key=_RANK.__getitem__, default=OK)
+
+
+def document(checks: list[Check], now: datetime) -> dict[str, object]:
+    """The shape of data/health.json."""
+    return {
+        "status": overall(checks),
+        "checked_at": now.isoformat(),
+        "checks": [asdict(c) for c in checks],
+    }
+
+
+def markdown(checks: list[Check], now: datetime) -> str:
+    lines = [
+        f"## Health: {overall(checks)} ({now:%Y-%m-%d %H:%M:%S} UTC)",
+        "",
+        "| check | status | detail |",
+        "|---|---|---|",
+    ]
+    order = sorted(checks, key=lambda c: -_RANK[c.status])
+    lines += [f"| {c.name} | {c.status} | {c.detail.replace('|', '/')} |" for c in order]
+    return "\n".join(lines)
+
+
+def _minutes(age: timedelta) -> str:
+    minutes = age.total_seconds() / 60
+    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"

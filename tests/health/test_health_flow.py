@@ -1,0 +1,162 @@
+"""health-check under the Prefect test harness: a real API, a real app database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.states import Failed, Running, Scheduled
+from prefect_sqlalchemy import ConnectionComponents, SqlAlchemyConnector, SyncDriver
+from pydantic import SecretStr
+
+from blocks.camera import CameraPortal
+from flows.camera.flow import camera_download
+from flows.camera.records import ImageIndex, StoredImage
+from flows.common.db import engine_from_url, migrate
+from flows.health.flow import health_check
+
+
+@pytest.fixture
+def health(prefect_harness, tmp_path, monkeypatch):
+    """A camera deployment downloading in_gate and out_gate every 10 minutes, an app DB
+    and a data directory; returns (params, index, data_dir)."""
+    monkeypatch.setenv("AUTOMATIONS_DATA_DIR", str(tmp_path / "data"))
+    suffix = uuid.uuid4().hex[:8]
+    db_path = tmp_path / "app.db"
+    engine = engine_from_url(f"sqlite:///{db_path}")
+    migrate(engine)
+    SqlAlchemyConnector(
+        connection_info=ConnectionComponents(
+            driver=SyncDriver.SQLITE_PYSQLITE, database=str(db_path)
+        )
+    ).save(f"app-db-{suffix}")
+    CameraPortal(base_url="http://127.0.0.1:9/camera", username="u", password=SecretStr("p")).save(
+        f"portal-{suffix}"
+    )
+    name = f"health-{suffix}"
+    camera_download.to_deployment(
+        name=name, interval=600, parameters={"streams": ["in_gate", "out_gate"]}
+    ).apply()
+    params = {
+        "camera_deployment": f"camera-download/{name}",
+        "portal_block": f"portal-{suffix}",
+        "app_db_block": f"app-db-{suffix}",
+    }
+    return params, ImageIndex(engine), tmp_path / "data"
+
+
+def keep(index: ImageIndex, stream: str, age: timedelta, sha: str = "a" * 64) -> None:
+    at = datetime.now(UTC).replace(microsecond=0) - age
+    index.add(StoredImage(stream, at, f"images/{stream}/{at:%Y%m%dT%H%M%SZ}.jpg", sha, 1, 1, 1))
+
+
+def markdown_of(state) -> str:
+    async def read():
+        async with get_client() as client:
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
+                )
+            )
+
+    return next(a.data for a in asyncio.run(read()) if a.key == "health")
+
+
+def test_fresh_streams_and_a_reachable_database_are_healthy(health):
+    params, index, data = health
+    keep(index, "in_gate", timedelta(minutes=5))
+    keep(index, "out_gate", timedelta(minutes=19))
+    upcoming = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=7)
+    with get_client(sync_client=True) as client:
+        dep = client.read_deployment_by_name(params["camera_deployment"])
+        client.create_flow_run_from_deployment(dep.id, state=Scheduled(scheduled_time=upcoming))
+    state = health_check(**params, return_state=True)
+
+    assert state.is_completed(), state.message
+    written = json.loads((data / "health.json").read_text())
+    by_name = {c["name"]: c for c in written["checks"]}
+    assert by_name["app database"]["status"] == "ok"
+    assert by_name["camera in_gate"]["status"] == "ok"
+    assert by_name["camera out_gate"]["status"] == "ok"
+    assert by_name["disk"]["detail"].endswith("critical at 90 %)")
+    dep = by_name[f"deployment {params['camera_deployment']}"]
+    assert dep["detail"] == f"never ran; next {upcoming.isoformat()}"
+    assert written["status"] in {"ok", "warning"}
+    assert "| camera in_gate | ok |" in markdown_of(state)
+
+
+def test_a_stream_without_images_for_two_intervals_fails_the_run(health):
+    params, index, data = health
+    keep(index, "in_gate", timedelta(minutes=5))
+    keep(index, "out_gate", timedelta(minutes=21))
+    state = health_check(**params, return_state=True)
+
+    assert state.is_failed()
+    assert "camera out_gate: stale" in str(state.result(raise_on_failure=False))
+    assert json.loads((data / "health.json").read_text())["status"] == "critical"
+
+
+def test_a_frozen_camera_fails_the_run(health):
+    params, index, _ = health
+    keep(index, "in_gate", timedelta(minutes=5))
+    keep(index, "out_gate", timedelta(minutes=5))
+    index.reject("out_gate", datetime.now(UTC), "frozen", "byte-identical", "u")
+    state = health_check(**params, return_state=True)
+    assert state.is_failed() and "out_gate: frozen" in str(state.result(raise_on_failure=False))
+
+
+def test_an_unreachable_database_is_critical_and_named(health, tmp_path):
+    params, _, data = health
+    broken = f"broken-db-{uuid.uuid4().hex[:8]}"
+    SqlAlchemyConnector(
+        connection_info=ConnectionComponents(
+            driver=SyncDriver.SQLITE_PYSQLITE, database=str(tmp_path / "no" / "such" / "dir")
+        )
+    ).save(broken)
+    (tmp_path / "no" / "such" / "dir").mkdir(parents=True)  # a folder is no database file
+    state = health_check(**{**params, "app_db_block": broken}, return_state=True)
+
+    assert state.is_failed()
+    assert "app database: unreachable" in str(state.result(raise_on_failure=False))
+    checks = json.loads((data / "health.json").read_text())["checks"]
+    assert not any(c["name"].startswith("camera") for c in checks), "no stream check without DB"
+
+
+def test_disk_use_over_the_critical_threshold_fails_the_run(health):
+    params, index, _ = health
+    keep(index, "in_gate", timedelta(minutes=1))
+    keep(index, "out_gate", timedelta(minutes=1))
+    state = health_check(
+        **params, disk_warning_percent=0.001, disk_critical_percent=0.001, return_state=True
+    )
+    assert state.is_failed() and "disk:" in str(state.result(raise_on_failure=False))
+
+
+def test_a_deployment_whose_last_run_failed_is_a_warning_with_its_next_run(health):
+    params, index, data = health
+    keep(index, "in_gate", timedelta(minutes=1))
+    keep(index, "out_gate", timedelta(minutes=1))
+    with get_client(sync_client=True) as client:
+        dep = client.read_deployment_by_name(params["camera_deployment"])
+        run = client.create_flow_run_from_deployment(dep.id)
+        client.set_flow_run_state(run.id, Running(), force=True)
+        client.set_flow_run_state(run.id, Failed(message="boom"), force=True)
+    state = health_check(**params, return_state=True)
+
+    assert state.is_completed()
+    checks = {c["name"]: c for c in json.loads((data / "health.json").read_text())["checks"]}
+    mine = checks[f"deployment {params['camera_deployment']}"]
+    assert mine["status"] == "warning" and mine["detail"].startswith("last Failed at")
+
+
+def test_contradictory_thresholds_are_refused_by_name(health):
+    params, _, _ = health
+    state = health_check(
+        **params, disk_warning_percent=95, disk_critical_percent=90, return_state=True
+    )
+    assert state.is_failed() and "disk_warning_percent" in str(state.result(raise_on_failure=False))
