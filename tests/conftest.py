@@ -83,3 +83,26 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture
+def run_artifacts(prefect_harness):
+    """Read back, through the API, the artifacts a flow run (given its final state) created."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    def read(state) -> list:
+        async def go():
+            async with get_client() as client:
+                run_id = state.state_details.flow_run_id
+                return await client.read_artifacts(
+                    artifact_filter=ArtifactFilter(
+                        flow_run_id=ArtifactFilterFlowRunId(any_=[run_id])
+                    )
+                )
+
+        return asyncio.run(go())
+
+    return read

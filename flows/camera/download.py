@@ -41,7 +41,7 @@ FAILURES = Path("images", "_failures")
 
 @dataclass
 class StreamReport:
-    """What one attempt at one stream did; a row of the run's table artifact."""
+    """What one attempt at one stream did."""
 
     stream: str
     listed: int = 0
@@ -56,19 +56,14 @@ class StreamReport:
     unreadable: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
-    def as_row(self) -> dict[str, object]:
-        return {
-            "stream": self.stream,
-            "listed": self.listed,
-            "new": self.new,
-            "kept": self.kept,
-            "bytes": self.bytes,
-            "rejected": dict(self.rejected) or "",
-            "frozen_since": self.frozen_since.isoformat() if self.frozen_since else "",
-            "backlog": self.backlog,
-            "logins": self.logins,
-            "failed": len(self.failed),
-        }
+    def describe(self) -> str:
+        """One log line for this attempt."""
+        refused = f", refused {dict(self.rejected)}" if self.rejected else ""
+        return (
+            f"listed {self.listed}, new {self.new}, kept {self.kept} ({self.bytes} bytes"
+            f", {self.recovered} from disk){refused}, left for later {self.backlog}, "
+            f"logins {self.logins}, failed {len(self.failed)}"
+        )
 
 
 def select_pending(

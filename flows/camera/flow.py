@@ -52,7 +52,9 @@ def download_stream(downloader: StreamDownloader, stream: str) -> StreamReport:
     """One stream: list through the browser, fetch the new images, keep the good ones."""
     report = downloader.run(stream)
     logger = get_run_logger()
-    logger.info("%s: %s", stream, report.as_row())
+    logger.info("%s: %s", stream, report.describe())
+    for entry in report.unreadable[:10]:
+        logger.warning("%s: a listed image could not be read: %s", stream, entry)
     if report.frozen_since:
         logger.warning("%s: camera frozen since %s", stream, report.frozen_since.isoformat())
     return report
@@ -102,25 +104,11 @@ def camera_download(
     futures = {stream: task_.submit(downloader, stream) for stream in chosen}
     wait(list(futures.values()))
 
-    rows, rejects, failures = [], [], {}
+    rows, rejects = [], []
     for stream, future in futures.items():
         kept, nbytes, refused = index.activity(stream, started)
         rejects += refused
-        row: dict[str, object] = {"stream": stream, "kept": kept, "bytes": nbytes}
-        row["rejected"] = dict(Counter(r["reason"] for r in refused))
-        if future.state.is_completed():
-            report: StreamReport = future.result()
-            row.update(
-                listed=report.listed,
-                frozen_since=report.frozen_since.isoformat() if report.frozen_since else "",
-                backlog=report.backlog,
-                logins=report.logins,
-                error="",
-            )
-        else:
-            failures[stream] = str(future.result(raise_on_failure=False))
-            row["error"] = failures[stream]
-        rows.append(row)
+        rows.append(_stream_row(stream, future.state, kept, nbytes, refused))
     create_table_artifact(
         key="camera-download", table=rows, description="Camera images kept in this run"
     )
@@ -129,9 +117,30 @@ def camera_download(
             key="camera-rejects", table=rejects, description="Frames refused in this run"
         )
     _evidence_artifact(started)
+    failures = [f"{r['stream']}: {r['error']}" for r in rows if r["error"]]
     if failures:
-        raise CameraError("; ".join(f"{s}: {e}" for s, e in failures.items()))
+        raise CameraError("; ".join(failures))
     return {"streams": {r["stream"]: r for r in rows}, "kept": sum(r["kept"] for r in rows)}
+
+
+def _stream_row(
+    stream: str, state: State, kept: int, nbytes: int, refused: list[dict[str, str]]
+) -> dict[str, object]:
+    """The run's line for one stream: what was stored from the index (all attempts), the
+    rest from the task's last attempt."""
+    report = state.result() if state.is_completed() else StreamReport(stream)
+    return {
+        "stream": stream,
+        "listed": report.listed,
+        "kept": kept,
+        "bytes": nbytes,
+        "rejected": dict(Counter(r["reason"] for r in refused)),
+        "frozen_since": report.frozen_since.isoformat() if report.frozen_since else "",
+        "backlog": report.backlog,
+        "unreadable": len(report.unreadable),
+        "logins": report.logins,
+        "error": "" if state.is_completed() else str(state.result(raise_on_failure=False)),
+    }
 
 
 def _evidence_artifact(since: datetime) -> None:

@@ -37,7 +37,14 @@ from urllib.parse import parse_qs, quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from PIL import Image, ImageDraw, ImageFont
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from infra.sandbox.state import SandboxState, parse_iso_ms
 
@@ -86,6 +93,15 @@ def parse_frame_time(value: str) -> int:
     return ms // 1000
 
 
+def _valid_time(value: str) -> str:
+    parse_time(value)
+    return value
+
+
+#: A time in a control body, checked on the way in so a typo is a 400, not a silent miss.
+TimeText = Annotated[str, AfterValidator(_valid_time)]
+
+
 def iso_seconds(epoch: int) -> str:
     """``2025-11-26T23:00:00Z``: the portal's own timestamp format."""
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -104,7 +120,7 @@ class StreamSpec(BaseModel):
     kinds: dict[str, Kind] = Field(
         default_factory=dict, description="ISO time or epoch seconds -> kind"
     )
-    frozen_from: str | None = Field(
+    frozen_from: TimeText | None = Field(
         default=None, description="frames at or after this time are frozen unless in kinds"
     )
 
@@ -113,13 +129,6 @@ class StreamSpec(BaseModel):
     def _kind_times(cls, value: dict[str, str]) -> dict[str, str]:
         for key in value:
             parse_frame_time(key)
-        return value
-
-    @field_validator("frozen_from")
-    @classmethod
-    def _frozen_time(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_time(value)
         return value
 
     @model_validator(mode="after")
@@ -142,7 +151,7 @@ class PortalSpec(BaseModel):
     username: str = Field(min_length=1)
     password: str = Field(min_length=1)
     streams: dict[str, StreamSpec]
-    now: str | None = Field(default=None, description="fixed portal clock; null = wall clock")
+    now: TimeText | None = Field(default=None, description="fixed portal clock; null = wall clock")
     image_size: tuple[ImageSide, ImageSide] = DEFAULT_IMAGE_SIZE
 
     @field_validator("streams")
@@ -155,27 +164,13 @@ class PortalSpec(BaseModel):
                 )
         return value
 
-    @field_validator("now")
-    @classmethod
-    def _now_time(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_time(value)
-        return value
-
 
 class ClockSpec(BaseModel):
     """Body of ``POST /_sandbox/camera/clock``."""
 
     model_config = ConfigDict(extra="forbid")
 
-    now: str | None
-
-    @field_validator("now")
-    @classmethod
-    def _now_time(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_time(value)
-        return value
+    now: TimeText | None
 
 
 class ExpireSpec(BaseModel):

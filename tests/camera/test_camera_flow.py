@@ -3,12 +3,10 @@ with the real browser, httpx and Pillow: every fault the portal can throw."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+import pytest
 from sqlalchemy import delete
 
 from flows.camera.flow import camera_cleanup, camera_download
@@ -25,19 +23,13 @@ def frame(hhmm: str) -> str:
     return f"{int(at.timestamp())}.jpg"
 
 
-def artifacts(state) -> dict:
-    async def read():
-        async with get_client() as client:
-            return await client.read_artifacts(
-                artifact_filter=ArtifactFilter(
-                    flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
-                )
-            )
-
-    return {a.key: a for a in asyncio.run(read())}
+@pytest.fixture
+def artifacts(run_artifacts):
+    """A flow run's artifacts by key."""
+    return lambda state: {a.key: a for a in run_artifacts(state)}
 
 
-def test_both_streams_are_kept_indexed_and_not_fetched_again(camera_flow, sb):
+def test_both_streams_are_kept_indexed_and_not_fetched_again(camera_flow, sb, artifacts):
     setup = camera_flow({"in_gate": {"window": 6}, "out_gate": {"window": 6}})
     state = camera_download(**setup.params(), return_state=True)
     result = state.result()
@@ -74,7 +66,7 @@ def test_the_next_run_fetches_only_the_frames_published_since(camera_flow, sb):
     assert fetched == [frame("1210"), frame("1220"), frame("1230")]
 
 
-def test_broken_frames_are_refused_by_reason_and_the_rest_kept(camera_flow, sb):
+def test_broken_frames_are_refused_by_reason_and_the_rest_kept(camera_flow, sb, artifacts):
     kinds = {
         "2026-11-26T11:10:00Z": "truncated",
         "2026-11-26T11:20:00Z": "html",
@@ -138,7 +130,7 @@ def test_server_errors_are_retried_by_the_stream_task_without_refetching_kept_im
 
 
 def test_a_stream_that_keeps_failing_fails_the_run_with_evidence_the_other_stream_is_kept(
-    camera_flow, sb
+    camera_flow, sb, artifacts
 ):
     setup = camera_flow({"in_gate": {"window": 2}, "out_gate": {"window": 2}})
     sb.add_fault(r"^/camera/streams/out_gate$", status=503)
@@ -199,7 +191,7 @@ def test_a_file_written_before_a_crash_is_indexed_without_a_second_download(came
     assert setup.image_gets() == []
 
 
-def test_cleanup_deletes_expired_images_and_reports_what_it_freed(camera_flow):
+def test_cleanup_deletes_expired_images_and_reports_what_it_freed(camera_flow, artifacts):
     setup = camera_flow({"in_gate": {}})
     now = datetime.now(UTC).replace(microsecond=0)
     paths = [keep_file(setup, now - timedelta(days=age)) for age in (40, 35, 2, 1, 0)]
@@ -216,7 +208,7 @@ def test_cleanup_deletes_expired_images_and_reports_what_it_freed(camera_flow):
     assert "Deleted 2 file(s), 2 row(s)" in report
 
 
-def test_cleanup_refuses_to_wipe_most_of_the_archive_and_shows_the_plan(camera_flow):
+def test_cleanup_refuses_to_wipe_most_of_the_archive_and_shows_the_plan(camera_flow, artifacts):
     setup = camera_flow({"in_gate": {}})
     now = datetime.now(UTC).replace(microsecond=0)
     paths = [keep_file(setup, now - timedelta(days=age)) for age in (5, 4, 3, 2)]

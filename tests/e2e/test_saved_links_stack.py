@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import uuid
 
@@ -15,19 +14,11 @@ from pydantic import SecretStr
 
 from blocks.notion import NotionLinksSource
 from deployments.bootstrap import DEMO_DATABASE_ID
+from flows.camera.portal import CHROMIUM_FLAGS, chromium_path
 
 pytestmark = pytest.mark.e2e
 
 TERMINAL = {"Done", "Failed"}
-# Debian's Chromium, with the flags this offline machine needs.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def notion_pages(live, database_id: str) -> list[dict]:
@@ -142,7 +133,7 @@ def test_the_prefect_ui_shows_the_deployment_in_headless_chromium(live):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS)
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page()
             page.goto(f"{live.stack.ui_url}/deployments", wait_until="networkidle")

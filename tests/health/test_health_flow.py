@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 from prefect.states import Failed, Running, Scheduled
 from prefect_sqlalchemy import ConnectionComponents, SqlAlchemyConnector, SyncDriver
 from pydantic import SecretStr
@@ -55,19 +53,7 @@ def keep(index: ImageIndex, stream: str, age: timedelta, sha: str = "a" * 64) ->
     index.add(StoredImage(stream, at, f"images/{stream}/{at:%Y%m%dT%H%M%SZ}.jpg", sha, 1, 1, 1))
 
 
-def markdown_of(state) -> str:
-    async def read():
-        async with get_client() as client:
-            return await client.read_artifacts(
-                artifact_filter=ArtifactFilter(
-                    flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
-                )
-            )
-
-    return next(a.data for a in asyncio.run(read()) if a.key == "health")
-
-
-def test_fresh_streams_and_a_reachable_database_are_healthy(health):
+def test_fresh_streams_and_a_reachable_database_are_healthy(health, run_artifacts):
     params, index, data = health
     keep(index, "in_gate", timedelta(minutes=5))
     keep(index, "out_gate", timedelta(minutes=19))
@@ -87,7 +73,8 @@ def test_fresh_streams_and_a_reachable_database_are_healthy(health):
     dep = by_name[f"deployment {params['camera_deployment']}"]
     assert dep["detail"] == f"never ran; next {upcoming.isoformat()}"
     assert written["status"] in {"ok", "warning"}
-    assert "| camera in_gate | ok |" in markdown_of(state)
+    (markdown,) = [a.data for a in run_artifacts(state) if a.key == "health"]
+    assert "| camera in_gate | ok |" in markdown
 
 
 def test_a_stream_without_images_for_two_intervals_fails_the_run(health):

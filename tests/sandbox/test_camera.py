@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import re
-import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from flows.camera.portal import CHROMIUM_FLAGS, chromium_path
 from infra.sandbox.seeds import DEMO_CAMERA_PASSWORD, DEMO_CAMERA_USERNAME
 from infra.sandbox.testing import Sandbox, SandboxError
 
@@ -23,14 +23,6 @@ NEWEST = 1_764_198_000
 NOW = "2025-11-26T23:04:10Z"
 USER, PASSWORD = "camera-user", "camera-pass"
 COOKIE_HEADER = re.compile(r"^portal_session=[\w-]{20,}; Path=/camera; HttpOnly; SameSite=Lax$")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def iso(epoch: int) -> str:
@@ -402,12 +394,10 @@ def test_the_demo_seed_has_a_live_portal(sb: Sandbox) -> None:
 def test_chromium_logs_in_through_the_form_and_sees_the_rendered_links(sb: Sandbox) -> None:
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium")
-    assert chromium, "Debian's chromium package is needed (apt-get install chromium)"
     sb.camera_portal({"in_gate": {"window": 5}}, now=NOW)
     expected = [f["captured_at"] for f in sb.camera_frames("in_gate")]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page()
             page.goto(f"{sb.camera_base_url}/streams/in_gate")

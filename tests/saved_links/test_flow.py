@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 from notion_client import Client
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 from pydantic import SecretStr
 
 from blocks.notion import NotionLinksSource
@@ -148,19 +145,11 @@ def test_notion_rate_limits_are_waited_out_and_250_rows_are_paged(links, sb):
     assert waited >= 0.9, f"Retry-After: 1 was not honoured (retried after {waited:.2f}s)"
 
 
-def test_the_run_reports_progress_and_a_table_of_its_links(links, sb):
+def test_the_run_reports_progress_and_a_table_of_its_links(links, sb, run_artifacts):
     setup = links([{"url": media(sb, "files/a.mp4")}, {"url": media(sb, "gone/b.mp4")}])
     state = saved_links(**setup.params(), return_state=True)
 
-    async def artifacts():
-        async with get_client() as client:
-            return await client.read_artifacts(
-                artifact_filter=ArtifactFilter(
-                    flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
-                )
-            )
-
-    found = {a.type: a for a in asyncio.run(artifacts())}
+    found = {a.type: a for a in run_artifacts(state)}
     assert found["progress"].data == 100.0
     table = found["table"].data
     assert "gone/b.mp4" in str(table) and "Removed" in str(table)
