@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from blocks.camera import CameraPortal
 from blocks.notion import NotionLinksSource
+from deployments import automations
 from flows.camera.flow import PORTAL_BLOCK
 from flows.common.db import APP_DB_BLOCK, app_engine, migrate
 from flows.common.paths import data_dir
@@ -168,9 +169,19 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("env", help="blocks from NOTION_*, CAMERA_* and APP_DB_URL variables")
     args = parser.parse_args(argv)
 
-    blocks = from_sandbox(args.sandbox_url) if args.source == "sandbox" else from_env()
+    if args.source == "sandbox":
+        blocks = from_sandbox(args.sandbox_url)
+        alerts_url = args.sandbox_url.rstrip("/") + "/webhooks/alerts"
+    else:
+        blocks = from_env()
+        alerts_url = os.environ.get("ALERTS_WEBHOOK_URL")
     ensure_work_pool()
     save_blocks(blocks)
+    if alerts_url:
+        names = automations.apply(alerts_url)
+        print(f"automations applied ({', '.join(names)}), notifying through block 'alerts'")
+    else:
+        print("no ALERTS_WEBHOOK_URL: failure notifications are not set up (see README)")
     migrate(app_engine(APP_DB_BLOCK))
     print("app database migrated to head")
 

@@ -1,0 +1,121 @@
+"""The failure notifications: Prefect automations, declared here, applied by the bootstrap.
+
+The seeds alerted by logging (`_send_alert` with "email not configured"); here every
+run of every deployment that ends Failed, Crashed or TimedOut, or turns Late, sends a
+notification through the `alerts` block, and a run whose process vanished without a
+word (no heartbeat for 10 minutes) is marked Crashed, which notifies in turn.
+
+Applying is idempotent: each automation is created or updated by its name.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+from prefect import get_client
+from prefect.automations import Automation
+from prefect.blocks.notifications import CustomWebhookNotificationBlock
+from prefect.client.schemas.objects import StateType
+from prefect.events.actions import ChangeFlowRunState, SendNotification
+from prefect.events.schemas.automations import EventTrigger, Posture
+from prefect.events.schemas.events import ResourceSpecification
+from pydantic import SecretStr
+
+ALERTS_BLOCK = "alerts"
+FLOW_RUNS = ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]})
+# Flow runs beat every 180 s (PREFECT_FLOWS_HEARTBEAT_FREQUENCY); three missed beats
+# and a margin mean the process is gone.
+ZOMBIE_AFTER = timedelta(minutes=10)
+
+SUBJECT = "{{ flow.name }}/{{ deployment.name }}: {{ flow_run.state.name }}"
+BODY = """\
+Flow run {{ flow.name }}/{{ flow_run.name }} of deployment {{ deployment.name }} \
+entered state {{ flow_run.state.name }} at {{ flow_run.state.timestamp }}.
+Message: {{ flow_run.state.message }}
+Flow run: {{ flow_run|ui_url }}"""
+
+
+def webhook_block(url: str) -> CustomWebhookNotificationBlock:
+    """A JSON webhook: `text` is what Slack and Mattermost show, `subject` and `body`
+    are for anything else. The URL is kept as a secret: chat webhook URLs carry a token."""
+    return CustomWebhookNotificationBlock(
+        name=ALERTS_BLOCK,
+        url="{{alerts_url}}",
+        json_data={"text": "{{subject}}\n{{body}}", "subject": "{{subject}}", "body": "{{body}}"},
+        secrets={"alerts_url": SecretStr(url)},
+    )
+
+
+def declared(alerts_block_id: UUID) -> list[Automation]:
+    """Every automation of the control plane."""
+    notify = SendNotification(block_document_id=alerts_block_id, subject=SUBJECT, body=BODY)
+    return [
+        Automation(
+            name="notify: run failed",
+            description="A run of any deployment ended Failed, Crashed or TimedOut.",
+            trigger=EventTrigger(
+                expect={
+                    "prefect.flow-run.Failed",
+                    "prefect.flow-run.Crashed",
+                    "prefect.flow-run.TimedOut",
+                },
+                match=FLOW_RUNS,
+                posture=Posture.Reactive,
+                threshold=1,
+            ),
+            actions=[notify],
+        ),
+        Automation(
+            name="notify: run late",
+            description="A scheduled run did not start on time (no worker, a full slot).",
+            trigger=EventTrigger(
+                expect={"prefect.flow-run.Late"},
+                match=FLOW_RUNS,
+                posture=Posture.Reactive,
+                threshold=1,
+            ),
+            actions=[notify],
+        ),
+        Automation(
+            name="crash zombie runs",
+            description="A running flow run sent no heartbeat for 10 minutes: mark it Crashed.",
+            trigger=EventTrigger(
+                after={"prefect.flow-run.heartbeat"},
+                expect={
+                    "prefect.flow-run.heartbeat",
+                    "prefect.flow-run.Completed",
+                    "prefect.flow-run.Failed",
+                    "prefect.flow-run.Cancelled",
+                    "prefect.flow-run.Crashed",
+                },
+                match=FLOW_RUNS,
+                for_each={"prefect.resource.id"},
+                posture=Posture.Proactive,
+                threshold=1,
+                within=ZOMBIE_AFTER,
+            ),
+            actions=[
+                ChangeFlowRunState(
+                    state=StateType.CRASHED,
+                    message=f"No heartbeat for {ZOMBIE_AFTER}: the flow run process is gone.",
+                )
+            ],
+        ),
+    ]
+
+
+def apply(alerts_url: str) -> list[str]:
+    """Save the alerts block and create or update every automation; their names."""
+    block_id = webhook_block(alerts_url).save(ALERTS_BLOCK, overwrite=True)
+    names = []
+    with get_client(sync_client=True) as client:
+        for automation in declared(block_id):
+            existing = client.read_automations_by_name(automation.name)
+            if existing:
+                automation.id = existing[0].id
+                automation.update()
+            else:
+                automation.create()
+            names.append(automation.name)
+    return names
