@@ -47,35 +47,40 @@ def webhook_block(url: str) -> CustomWebhookNotificationBlock:
     )
 
 
+def _notify(name: str, description: str, events: set[str], action: SendNotification) -> Automation:
+    """An automation that sends `action` whenever a flow run emits one of `events`."""
+    return Automation(
+        name=name,
+        description=description,
+        trigger=EventTrigger(expect=events, match=FLOW_RUNS, posture=Posture.Reactive, threshold=1),
+        actions=[action],
+    )
+
+
 def declared(alerts_block_id: UUID) -> list[Automation]:
-    """Every automation of the control plane."""
+    """Every automation of the control plane.
+
+    Late runs notify through their own automation so they can be switched off in the
+    UI alone: a run cancelled by CANCEL_NEW turns Late first.
+    """
     notify = SendNotification(block_document_id=alerts_block_id, subject=SUBJECT, body=BODY)
+    ended_badly = {
+        "prefect.flow-run.Failed",
+        "prefect.flow-run.Crashed",
+        "prefect.flow-run.TimedOut",
+    }
     return [
-        Automation(
-            name="notify: run failed",
-            description="A run of any deployment ended Failed, Crashed or TimedOut.",
-            trigger=EventTrigger(
-                expect={
-                    "prefect.flow-run.Failed",
-                    "prefect.flow-run.Crashed",
-                    "prefect.flow-run.TimedOut",
-                },
-                match=FLOW_RUNS,
-                posture=Posture.Reactive,
-                threshold=1,
-            ),
-            actions=[notify],
+        _notify(
+            "notify: run failed",
+            "A run of any deployment ended Failed, Crashed or TimedOut.",
+            ended_badly,
+            notify,
         ),
-        Automation(
-            name="notify: run late",
-            description="A scheduled run did not start on time (no worker, a full slot).",
-            trigger=EventTrigger(
-                expect={"prefect.flow-run.Late"},
-                match=FLOW_RUNS,
-                posture=Posture.Reactive,
-                threshold=1,
-            ),
-            actions=[notify],
+        _notify(
+            "notify: run late",
+            "A scheduled run did not start on time (no worker, a full slot).",
+            {"prefect.flow-run.Late"},
+            notify,
         ),
         Automation(
             name="crash zombie runs",

@@ -175,21 +175,15 @@ class PortalBrowser:
         atomic_write_bytes(self.session_file, state)
         os.chmod(self.session_file, 0o600)
 
-    def capture_failure(self, label: str) -> list[Path]:
-        """A screenshot and the HTML of the current page, under images/_failures/."""
-        stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
-        base = self.failures / f"{label}-{stamp}"
-        saved = []
+    def capture_failure(self, label: str) -> None:
+        """A screenshot and the HTML of the current page, under images/_failures/; the
+        flow links whatever this run left there."""
+        base = self.failures / f"{label}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
         try:
-            html = self.page.content().encode()
-            atomic_write_bytes(base.with_suffix(".html"), html)
-            saved.append(base.with_suffix(".html"))
-            shot = self.page.screenshot(full_page=True)
-            atomic_write_bytes(base.with_suffix(".png"), shot)
-            saved.append(base.with_suffix(".png"))
+            atomic_write_bytes(base.with_suffix(".html"), self.page.content().encode())
+            atomic_write_bytes(base.with_suffix(".png"), self.page.screenshot(full_page=True))
         except PlaywrightError:
             pass  # a page that cannot even be captured still fails with its own error
-        return saved
 
     # helpers -----------------------------------------------------------------
 

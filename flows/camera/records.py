@@ -146,16 +146,6 @@ class ImageIndex:
         except IntegrityError:
             pass
 
-    def image(self, stream: str, captured_at: datetime) -> StoredImage | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(camera_images).where(
-                    (camera_images.c.stream == stream)
-                    & (camera_images.c.captured_at == captured_at)
-                )
-            ).one_or_none()
-        return _image(row) if row else None
-
     def activity(self, stream: str, since: datetime) -> tuple[int, int, list[dict[str, str]]]:
         """Images kept, their bytes, and the frames refused since `since`.
 

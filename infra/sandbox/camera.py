@@ -499,10 +499,15 @@ def build_router(state: SandboxState) -> APIRouter:
     """Portal routes; all state lives in ``state.camera``."""
     router = APIRouter(prefix=PREFIX)
 
-    def session_ok(request: Request) -> bool:
-        token = request.cookies.get(SESSION_COOKIE)
+    def signed_in(request: Request) -> CameraPortal | Response:
+        """The portal when the request carries a live session, else the answer to send
+        instead (no portal, or off to the login page). Called with ``state.lock`` held."""
         portal = state.camera
-        return portal is not None and token is not None and token in portal.sessions
+        if portal is None:
+            return _no_portal()
+        if request.cookies.get(SESSION_COOKIE) not in portal.sessions:
+            return _to_login(request)
+        return portal
 
     @router.get("/login")
     async def login_form(next: str = PREFIX + "/") -> HTMLResponse:
@@ -546,11 +551,10 @@ def build_router(state: SandboxState) -> APIRouter:
     @router.get("/")
     async def index(request: Request) -> Response:
         with state.lock:
-            if state.camera is None:
-                return _no_portal()
-            if not session_ok(request):
-                return _to_login(request)
-            names = sorted(state.camera.streams)
+            portal = signed_in(request)
+            if isinstance(portal, Response):
+                return portal
+            names = sorted(portal.streams)
         items = "".join(
             f'<li><a href="{PREFIX}/streams/{quote(n, safe="")}">{html.escape(n)}</a></li>'
             for n in names
@@ -560,11 +564,9 @@ def build_router(state: SandboxState) -> APIRouter:
     @router.get("/streams/{stream}")
     async def stream(stream: str, request: Request) -> Response:
         with state.lock:
-            portal = state.camera
-            if portal is None:
-                return _no_portal()
-            if not session_ok(request):
-                return _to_login(request)
+            portal = signed_in(request)
+            if isinstance(portal, Response):
+                return portal
             entry = portal.streams.get(stream)
             if entry is None:
                 return _not_found(f"No stream {stream!r}.")
@@ -576,17 +578,12 @@ def build_router(state: SandboxState) -> APIRouter:
     def image(stream: str, frame_id: str, request: Request) -> Response:
         # Sync on purpose: JPEG generation runs in the threadpool, not on the event loop.
         with state.lock:
-            portal = state.camera
-            if portal is None:
-                return _no_portal()
-            if not session_ok(request):
-                return _to_login(request)
+            portal = signed_in(request)
+            if isinstance(portal, Response):
+                return portal
             entry = portal.streams.get(stream)
-            now = portal.now()
-            if entry is None or not _FRAME_FILE.fullmatch(frame_id):
-                return _not_found(f"No frame {frame_id!r} in stream {stream!r}.")
-            moment = int(frame_id)
-            if not entry.exists(moment, now):
+            moment = int(frame_id) if _FRAME_FILE.fullmatch(frame_id) else None
+            if entry is None or moment is None or not entry.exists(moment, portal.now()):
                 return _not_found(f"No frame {frame_id!r} in stream {stream!r}.")
             plan = FramePlan(
                 stream, moment, entry.kind_of(moment), *entry.source_of(moment), portal.image_size

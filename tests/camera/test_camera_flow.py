@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import delete
 
 from flows.camera.flow import camera_cleanup, camera_download
@@ -40,7 +41,8 @@ def test_both_streams_are_kept_indexed_and_not_fetched_again(camera_flow, sb, ar
         files = setup.images(stream)
         assert [f.name for f in files][-1] == "20261126T120000Z.jpg"
         assert files[-1].parent == setup.data_dir / "images" / stream / "2026" / "11" / "26"
-        row = setup.index.image(stream, datetime(2026, 11, 26, 12, tzinfo=UTC))
+        noon = datetime(2026, 11, 26, 12, tzinfo=UTC)
+        (row,) = setup.index.kept_between(stream, noon, noon)
         served = {f["captured_at"]: f for f in sb.camera_frames(stream)}
         assert row.sha256 == served["2026-11-26T12:00:00Z"]["sha256"]
         assert (row.width, row.height) == (320, 240)
@@ -148,7 +150,7 @@ def test_a_stream_that_keeps_failing_fails_the_run_with_evidence_the_other_strea
 
 def test_a_wrong_password_fails_at_once_and_never_shows_the_password(camera_flow, sb):
     setup = camera_flow({"in_gate": {}})
-    setup.portal.password = setup.portal.password.__class__("wrong-pass-123")
+    setup.portal.password = SecretStr("wrong-pass-123")
     setup.portal.save(setup.portal_block, overwrite=True)
     state = camera_download(**setup.params(), return_state=True)
 

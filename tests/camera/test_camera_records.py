@@ -20,7 +20,7 @@ def test_the_same_stream_and_time_is_indexed_once(app_db):
     assert index.add(stored("in_gate", T0)) is True
     assert index.add(stored("in_gate", T0, sha="b" * 64)) is False
     assert index.add(stored("out_gate", T0)) is True
-    assert index.image("in_gate", T0).sha256 == "a" * 64
+    assert [i.sha256 for i in index.kept_between("in_gate", T0, T0)] == ["a" * 64]
 
 
 def test_known_times_include_kept_and_refused_frames(app_db):

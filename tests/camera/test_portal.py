@@ -6,6 +6,7 @@ import stat
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import SecretStr
 
 from flows.camera.errors import LoginRefused, PortalUnavailable, StreamNotFound
 from flows.camera.portal import PortalBrowser, parse_captured_at
@@ -53,7 +54,7 @@ def test_an_expired_session_logs_in_again_once(camera, sb):
 
 def test_a_wrong_password_is_refused_by_name_with_evidence(camera, sb):
     setup = camera({"in_gate": {}})
-    setup.portal.password = setup.portal.password.__class__("not-the-password")
+    setup.portal.password = SecretStr("not-the-password")
     with pytest.raises(LoginRefused) as refused, browser(setup) as b:
         b.list_images("in_gate")
     message = str(refused.value)
