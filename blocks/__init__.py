@@ -1,11 +1,7 @@
-"""Prefect block types for every external system the automations talk to.
+"""Prefect block types, one module per external system the automations talk to.
 
-`prefect block register -m blocks` registers every type exported here. Each block
-that talks HTTP carries its base URL, so the same code runs against the real
-service and against the sandbox in `infra/sandbox`.
+Each block that talks HTTP carries its base URL, so the same code runs against
+the real service and against the sandbox in `infra/sandbox`. The bootstrap
+registers every type a workflow declares; by hand, register one module:
+`prefect block register -m blocks.notion`.
 """
-
-from blocks.camera import CameraPortal
-from blocks.notion import NotionLinksSource
-
-__all__ = ["CameraPortal", "NotionLinksSource"]

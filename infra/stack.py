@@ -18,22 +18,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-
-# What `make demo` passes to each deployment's one run; deployments not named
-# here run with their prefect.yaml parameters.
-DEMO_PARAMETERS: dict[str, dict[str, object]] = {
-    "saved-links/three-times-daily": {"pause_seconds": 0, "retry_backoff_seconds": 1},
-    "camera-download/every-10-minutes": {"retry_delay_seconds": 1},
-}
-# Runs that report on the others start once those have finished.
-DEMO_LAST = {"health-check/every-5-minutes"}
 
 
 @dataclass
@@ -61,7 +52,7 @@ class Stack:
     def sandbox_url(self) -> str:
         return f"http://127.0.0.1:{self.sandbox_port}"
 
-    def env(self) -> dict[str, str]:
+    def env(self, **extra: str) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             PREFECT_HOME=str(self.home),
@@ -73,6 +64,7 @@ class Stack:
             PYTHONUNBUFFERED="1",
         )
         env.update(self.extra_env)
+        env.update(extra)
         return env
 
     # processes -------------------------------------------------------------
@@ -136,10 +128,10 @@ class Stack:
                 os.killpg(pid, signal.SIGKILL)
         print(f"{name}: stopped (pid {pid})")
 
-    def run(self, *args: str) -> str:
-        """A command in the stack's environment; its output, or an error naming it."""
+    def run(self, *args: str, env: Mapping[str, str] | None = None) -> str:
+        """A command in the stack's environment (plus `env`); its output, or an error naming it."""
         proc = subprocess.run(
-            list(args), cwd=self.root, env=self.env(), capture_output=True, text=True
+            list(args), cwd=self.root, env=self.env(**(env or {})), capture_output=True, text=True
         )
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -150,12 +142,15 @@ class Stack:
 
     # the pieces ------------------------------------------------------------
 
-    def start_sandbox(self) -> None:
-        """Start (or reuse) the sandbox and (re)seed its demo Notion database."""
+    def start_sandbox(self) -> dict[str, str]:
+        """Start (or reuse) the sandbox and (re)seed its demo data; returns the variables
+        that point each workflow's blocks at it (what `.env` holds for real accounts)."""
         args = [sys.executable, "-m", "infra.sandbox", "--host", "127.0.0.1"]
         args += ["--port", str(self.sandbox_port)]
         self.start("sandbox", args, lambda: _ok(f"{self.sandbox_url}/_sandbox/health"))
-        httpx.post(f"{self.sandbox_url}/_sandbox/seed/demo", timeout=10).raise_for_status()
+        seeded = httpx.post(f"{self.sandbox_url}/_sandbox/seed/demo", timeout=10)
+        seeded.raise_for_status()
+        return seeded.json()["env"]
 
     def start_server(self) -> None:
         args = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
@@ -171,11 +166,16 @@ class Stack:
         url = f"{self.api_url}/work_pools/{self.work_pool}/workers/filter"
         return bool(httpx.post(url, json={}, timeout=5).json())
 
-    def configure(self, bootstrap: list[str]) -> None:
-        """Block types, block documents, work pool, migrations, deployments."""
-        self.prefect("block", "register", "-m", "blocks")
-        self.prefect("block", "register", "-m", "prefect_sqlalchemy")
-        print(self.run(sys.executable, "-m", "deployments.bootstrap", *bootstrap).strip())
+    def configure(self, sandbox_env: Mapping[str, str] | None = None) -> None:
+        """Block types and documents, work pool, notifications, migrations, deployments.
+
+        With `sandbox_env` (the demo) the blocks come from those variables and `.env`
+        is ignored; otherwise from the environment and `.env`.
+        """
+        bootstrap = [sys.executable, "-m", "deployments.bootstrap", "env"]
+        if sandbox_env is not None:
+            bootstrap.append("--no-dotenv")
+        print(self.run(*bootstrap, env=sandbox_env).strip())
         self.prefect("--no-prompt", "deploy", "--all")
         print("deployments applied from prefect.yaml")
 
@@ -196,13 +196,14 @@ def _safe(check: Callable[[], bool]) -> bool:
 
 
 def demo(stack: Stack) -> None:
-    from infra.demo import run_every_deployment
+    from infra.demo import run_declared  # Prefect and the workflows: not needed to stop
 
-    stack.start_sandbox()
+    sandbox_env = stack.start_sandbox()
     stack.start_server()
-    stack.configure(["sandbox", "--sandbox-url", stack.sandbox_url])
+    stack.configure(sandbox_env)
     stack.start_worker()
-    ok = run_every_deployment(stack, DEMO_PARAMETERS, DEMO_LAST)
+    os.environ.update(stack.env())
+    ok = run_declared()
     print(f"\nPrefect UI: {stack.ui_url}    stop everything with: make down")
     if not ok:
         sys.exit(1)
@@ -210,7 +211,7 @@ def demo(stack: Stack) -> None:
 
 def up(stack: Stack) -> None:
     stack.start_server()
-    stack.configure(["env"])
+    stack.configure()
     stack.start_worker()
     print(f"\nPrefect UI: {stack.ui_url}    stop everything with: make down")
 

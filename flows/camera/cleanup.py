@@ -37,7 +37,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, delete, func, select
 
 from flows.camera.records import camera_images, camera_rejects
-from flows.common.db import as_utc
+from flows.common.times import as_utc
 
 IMAGES = "images"  # the images root, relative to the data directory (and first part of `path`)
 ROW_CHUNK = 900  # ids per DELETE: under SQLite's historic 999 bound-parameter limit

@@ -1,8 +1,9 @@
 """The seed's configuration limits, checked where a mistake would otherwise hide.
 
-Parameters are checked when a run starts; the schedule is checked by
-`prefect deploy` itself, through a build step of the camera deployment in
-prefect.yaml, so a 1-minute interval never reaches the server.
+Parameter limits are types in the flow's signature, which Prefect checks when a
+run is created; the schedule is checked by `prefect deploy` itself, through a
+build step of the camera deployment in prefect.yaml, so a 1-minute interval (or a
+batch size the flow would refuse) never reaches the server.
 """
 
 from __future__ import annotations
@@ -13,27 +14,13 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
+from prefect.exceptions import ParameterTypeError, SignatureMismatchError
 from prefect.server.schemas.schedules import CronSchedule, RRuleSchedule
-from prefect.tasks import exponential_backoff
 from pydantic import ValidationError
 
+from flows.common.errors import ConfigError
+
 MIN_INTERVAL_SECONDS = 300  # the portal publishes a frame every 10 minutes; 5 is the floor
-BATCH_SIZE_RANGE = (1, 1000)
-
-
-class ConfigError(ValueError):
-    """A configuration value outside its limits; the message names the field."""
-
-
-def check_batch_size(batch_size: int) -> None:
-    low, high = BATCH_SIZE_RANGE
-    if not low <= batch_size <= high:
-        raise ConfigError(f"batch_size must be between {low} and {high}, got {batch_size}")
-
-
-def check_positive(name: str, value: float) -> None:
-    if value <= 0:
-        raise ConfigError(f"{name} must be greater than 0, got {value}")
 
 
 def shortest_gap_seconds(schedule: Mapping[str, Any]) -> float:
@@ -80,14 +67,10 @@ def check_download_deployment(
                 f"camera-download schedule {where!r}: the interval must be at least "
                 f"{MIN_INTERVAL_SECONDS // 60} minutes, got {gap:g} s"
             )
-    parameters = parameters or {}
-    if "batch_size" in parameters:
-        check_batch_size(parameters["batch_size"])
-    if "concurrent_downloads" in parameters:
-        check_positive("concurrent_downloads", parameters["concurrent_downloads"])
+    from flows.camera.flow import camera_download  # the flow's own signature holds the limits
+
+    try:
+        camera_download.validate_parameters(dict(parameters or {}))
+    except (ParameterTypeError, SignatureMismatchError) as exc:
+        raise ConfigError(f"camera-download parameters: {exc}") from None
     return {}
-
-
-def capped_backoff(first: float, cap: float, retries: int) -> list[float]:
-    """The seed's retry delays: Prefect's doubling from `first`, never above `cap`."""
-    return [min(delay, cap) for delay in exponential_backoff(first)(retries)]

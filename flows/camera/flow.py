@@ -9,44 +9,38 @@ replace its hand-written backoff loop.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Annotated
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import wait
-from prefect.states import State
+from prefect.states import Completed, State
+from pydantic import Field
 
 from blocks.camera import CameraPortal
+from flows.camera import PORTAL_BLOCK
 from flows.camera.cleanup import CleanupPolicy, CleanupRefused, clean_images
-from flows.camera.config import (
-    capped_backoff,
-    check_batch_size,
-    check_positive,
-)
 from flows.camera.download import FAILURES, StreamDownloader, StreamReport
-from flows.camera.errors import CameraError, PermanentCameraError
+from flows.camera.errors import CameraError
 from flows.camera.records import ImageIndex
 from flows.common.db import APP_DB_BLOCK, app_engine
+from flows.common.params import ParameterError, Positive, PositiveInt
 from flows.common.paths import data_dir
+from flows.common.retry import retry_policy
+from flows.common.times import utcnow
 
-PORTAL_BLOCK = "camera-portal"
-RETRIES = 3
-
-
-def _retryable(task, task_run, state: State) -> bool:
-    """A wrong password, an unknown stream or a changed page layout fail at once."""
-    return not isinstance(state.data, PermanentCameraError)
+# A wrong password, an unknown stream or a changed page layout fail at once (they
+# are permanent errors); everything else is retried at 60, 120, 240 s, capped.
+RETRIES = {"retries": 3, "first_delay": 60.0, "cap": 600.0}
 
 
 @task(
     name="download-stream",
     task_run_name="{stream}",
-    retries=RETRIES,
-    retry_delay_seconds=capped_backoff(60, 600, RETRIES),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=_retryable,
     cache_policy=NO_CACHE,
+    **retry_policy(**RETRIES),
 )
 def download_stream(downloader: StreamDownloader, stream: str) -> StreamReport:
     """One stream: list through the browser, fetch the new images, keep the good ones."""
@@ -63,13 +57,13 @@ def download_stream(downloader: StreamDownloader, stream: str) -> StreamReport:
 @flow(name="camera-download", persist_result=True)
 def camera_download(
     streams: list[str] | None = None,
-    concurrent_downloads: int = 3,
-    batch_size: int = 50,
-    retry_delay_seconds: float = 60.0,
-    max_retry_delay_seconds: float = 600.0,
+    concurrent_downloads: PositiveInt = 3,
+    batch_size: Annotated[int, Field(ge=1, le=1000)] = 50,
+    retry_delay_seconds: Positive = 60.0,
+    max_retry_delay_seconds: Positive = 600.0,
     portal_block: str = PORTAL_BLOCK,
     app_db_block: str = APP_DB_BLOCK,
-) -> dict[str, object]:
+) -> State:
     """Download the new images of every stream, streams concurrently.
 
     Args:
@@ -80,26 +74,24 @@ def camera_download(
         retry_delay_seconds: first delay of the stream task's 3 retries (doubling).
         max_retry_delay_seconds: cap of the retry delay.
     """
-    check_batch_size(batch_size)
-    check_positive("concurrent_downloads", concurrent_downloads)
-    check_positive("retry_delay_seconds", retry_delay_seconds)
-    check_positive("max_retry_delay_seconds", max_retry_delay_seconds)
     portal = CameraPortal.load(portal_block)
     chosen = list(streams or portal.streams)
     unknown = sorted(set(chosen) - set(portal.streams))
     if unknown:
-        raise ValueError(
+        raise ParameterError(
             f"parameter streams: {unknown} not in camera portal block {portal_block!r} "
             f"(its streams: {portal.streams})"
         )
     engine = app_engine(app_db_block)
     index = ImageIndex(engine)
-    started = datetime.now(UTC)
+    started = utcnow()
     downloader = StreamDownloader(
         portal, portal_block, index, data_dir(), concurrent_downloads, batch_size
     )
     task_ = download_stream.with_options(
-        retry_delay_seconds=capped_backoff(retry_delay_seconds, max_retry_delay_seconds, RETRIES)
+        **retry_policy(
+            **{**RETRIES, "first_delay": retry_delay_seconds, "cap": max_retry_delay_seconds}
+        )
     )
     futures = {stream: task_.submit(downloader, stream) for stream in chosen}
     wait(list(futures.values()))
@@ -120,7 +112,12 @@ def camera_download(
     failures = [f"{r['stream']}: {r['error']}" for r in rows if r["error"]]
     if failures:
         raise CameraError("; ".join(failures))
-    return {"streams": {r["stream"]: r for r in rows}, "kept": sum(r["kept"] for r in rows)}
+    kept = sum(r["kept"] for r in rows)
+    summary = f"{kept} images kept (" + ", ".join(f"{r['stream']} {r['kept']}" for r in rows) + ")"
+    if rejects:
+        summary += f", {len(rejects)} refused"
+    result = {"streams": {r["stream"]: r for r in rows}, "kept": kept}
+    return Completed(message=summary, data=result)
 
 
 def _stream_row(
@@ -169,7 +166,7 @@ def camera_cleanup(
     min_free_percent: float | None = None,
     pressure_min_age_days: float = 1.0,
     app_db_block: str = APP_DB_BLOCK,
-) -> dict[str, object]:
+) -> State:
     """Delete images older than the retention, orphan files and empty day folders.
 
     Args:
@@ -193,10 +190,15 @@ def camera_cleanup(
     policy.validate()
     engine = app_engine(app_db_block)
     try:
-        report = clean_images(engine, data_dir(), datetime.now(UTC), policy)
+        report = clean_images(engine, data_dir(), utcnow(), policy)
     except CleanupRefused as refused:  # show the plan that was refused, then fail
         create_markdown_artifact(key="camera-cleanup", markdown=refused.report.as_markdown())
         raise
     create_markdown_artifact(key="camera-cleanup", markdown=report.as_markdown())
     get_run_logger().info("camera cleanup: %s", report.summary())
-    return report.summary()
+    verb = "would delete" if dry_run else "deleted"
+    summary = (
+        f"{verb} {report.files_deleted} files ({report.bytes_freed} bytes), "
+        f"{report.rows_deleted} rows; {report.images_total - report.planned_deletions} images kept"
+    )
+    return Completed(message=summary, data=report.summary())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,17 +27,10 @@ from flows.camera.errors import (
     SessionExpired,
     StreamNotFound,
 )
+from flows.common.browser import launch_chromium
 from flows.common.paths import atomic_write_bytes
+from flows.common.times import parse_instant
 
-# Debian's Chromium on a host without a display or outside network.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 _LIST_JS = "(els, [u, t]) => els.map(e => [e.getAttribute(u), e.getAttribute(t)])"
 
 
@@ -58,28 +50,6 @@ class Listing:
     unreadable: list[str] = field(default_factory=list)
 
 
-def parse_captured_at(value: str | None) -> datetime:
-    """ISO 8601 with Z or an offset; naive times are taken as UTC."""
-    if not value:
-        raise ValueError("empty")
-    text = value.strip()
-    if text[-1:] in "Zz":
-        text = text[:-1] + "+00:00"
-    moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def chromium_path() -> str:
-    """Debian's Chromium; Playwright's own browser download is not used."""
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        raise PermanentCameraError(
-            "Chromium is not installed on this worker: apt-get install chromium "
-            "(make install does it when run as root)"
-        )
-    return path
-
-
 class PortalBrowser:
     """One Chromium for one stream task (Playwright's sync objects stay on one thread).
 
@@ -97,9 +67,7 @@ class PortalBrowser:
     def __enter__(self) -> PortalBrowser:
         self._playwright = sync_playwright().start()
         try:
-            self._browser = self._playwright.chromium.launch(
-                executable_path=chromium_path(), args=CHROMIUM_FLAGS
-            )
+            self._browser = launch_chromium(self._playwright)
             state = str(self.session_file) if self.session_file.is_file() else None
             self._context = self._browser.new_context(storage_state=state)
             self._context.set_default_timeout(self.portal.timeout_seconds * 1000)
@@ -139,7 +107,7 @@ class PortalBrowser:
             try:
                 if not href:
                     raise ValueError(f"no {self.portal.image_url_attribute!r} attribute")
-                at = parse_captured_at(when)
+                at = parse_instant(when)
             except ValueError as exc:
                 listing.unreadable.append(
                     f"{href or '?'}: {self.portal.captured_at_attribute}={when!r} ({exc})"

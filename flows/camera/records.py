@@ -30,7 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from flows.common.db import as_utc, metadata
+from flows.common.db import metadata
+from flows.common.times import as_utc
 
 camera_images = Table(
     "camera_images",

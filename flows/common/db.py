@@ -1,18 +1,26 @@
-"""The app database: one SQLAlchemy metadata, an engine from the `app-db` block,
-and Alembic migrations to shape it.
+"""The app database: one SQLAlchemy metadata, the `app-db` connector block and
+engines from it, and Alembic migrations to shape it.
 
-Domain records (saved-link results, the media archive, later camera images and
-task records) live here because they must outlive Prefect's run retention.
+Domain records (saved-link results, the media archive, camera images, task
+records) live here because they must outlive Prefect's run retention. Each
+workflow declares its tables on `metadata` in its own records module.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
+from pydantic import SecretStr
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+
+from flows.common.paths import data_dir
+
+if TYPE_CHECKING:
+    from prefect_sqlalchemy import SqlAlchemyConnector
 
 APP_DB_BLOCK = "app-db"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -26,13 +34,6 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back naive; everything the app writes is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -58,6 +59,34 @@ def _prepared(engine: Engine) -> Engine:
     return engine
 
 
+def connector(url: str | None = None) -> SqlAlchemyConnector:
+    """The `app-db` block for a SQLAlchemy URL; SQLite in the data directory by default.
+
+    The URL is split into components so its password is stored as a SecretStr,
+    never as part of a URL string in the block document.
+    """
+    from prefect_sqlalchemy import ConnectionComponents, SqlAlchemyConnector, SyncDriver
+
+    if not url:
+        url = f"sqlite:///{data_dir() / 'app.db'}"
+    parsed = make_url(url)
+    if parsed.drivername == "sqlite":
+        parsed = parsed.set(drivername=SyncDriver.SQLITE_PYSQLITE.value)
+    elif parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return SqlAlchemyConnector(
+        connection_info=ConnectionComponents(
+            driver=parsed.drivername,
+            username=parsed.username,
+            password=SecretStr(parsed.password) if parsed.password else None,
+            host=parsed.host,
+            port=parsed.port,
+            database=parsed.database or "",
+            query=dict(parsed.query) or None,
+        )
+    )
+
+
 def app_engine(block_name: str = APP_DB_BLOCK) -> Engine:
     """The engine of the `app-db` SqlAlchemyConnector block."""
     from prefect_sqlalchemy import SqlAlchemyConnector
@@ -73,7 +102,12 @@ def alembic_config(connection: Connection) -> Config:
     return config
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to `revision` in one transaction."""
+def migrate(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema up to `revision` in one transaction.
+
+    "heads", not "head": a new workflow's tables start a branch of their own
+    (`alembic revision --head base --branch-label <workflow>`), so two workflows
+    written side by side never fight over one chain.
+    """
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), revision)

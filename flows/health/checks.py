@@ -10,18 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-OK, WARNING, CRITICAL = "ok", "warning", "critical"
+from flows.common.artifacts import markdown_table
+from flows.common.health import CRITICAL, OK, WARNING, Check
+
 _RANK = {OK: 0, WARNING: 1, CRITICAL: 2}
 _BAD_STATES = {"FAILED", "CRASHED"}
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: str
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -41,27 +36,6 @@ def disk(used_percent: float, warning: float, critical: float) -> Check:
     status = CRITICAL if used_percent >= critical else WARNING if used_percent >= warning else OK
     detail = f"{used_percent:.1f} % used (warning at {warning:g} %, critical at {critical:g} %)"
     return Check("disk", status, detail)
-
-
-def freshness(
-    stream: str,
-    latest: datetime | None,
-    frozen_since: datetime | None,
-    now: datetime,
-    interval: timedelta,
-    stale_after: int = 2,
-) -> Check:
-    """A stream is stale when no image came for more than `stale_after` intervals."""
-    name = f"camera {stream}"
-    if frozen_since is not None:
-        return Check(name, CRITICAL, f"frozen: the same image since {frozen_since.isoformat()}")
-    if latest is None:
-        return Check(name, WARNING, "no image yet")
-    age = now - latest
-    detail = f"last image {latest.isoformat()} ({_minutes(age)} ago)"
-    if age > stale_after * interval:
-        return Check(name, CRITICAL, f"stale: {detail}, more than {stale_after} intervals")
-    return Check(name, OK, detail)
 
 
 def deployment(runs: DeploymentRuns) -> Check:
@@ -97,17 +71,9 @@ def document(checks: list[Check], now: datetime) -> dict[str, object]:
 
 
 def markdown(checks: list[Check], now: datetime) -> str:
-    lines = [
-        f"## Health: {overall(checks)} ({now:%Y-%m-%d %H:%M:%S} UTC)",
-        "",
-        "| check | status | detail |",
-        "|---|---|---|",
-    ]
+    """The worst findings first."""
     order = sorted(checks, key=lambda c: -_RANK[c.status])
-    lines += [f"| {c.name} | {c.status} | {c.detail.replace('|', '/')} |" for c in order]
-    return "\n".join(lines)
-
-
-def _minutes(age: timedelta) -> str:
-    minutes = age.total_seconds() / 60
-    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+    table = markdown_table(
+        ["check", "status", "detail"], [(c.name, c.status, c.detail) for c in order]
+    )
+    return f"## Health: {overall(checks)} ({now:%Y-%m-%d %H:%M:%S} UTC)\n\n{table}"

@@ -1,15 +1,17 @@
-"""The health check: app database, disk, camera freshness, every deployment.
+"""The health check: app database, disk, every deployment, and each workflow's own checks.
 
 Deployment `health-check/every-5-minutes` (prefect.yaml). The run fails when
 anything is critical, so the failure notification is the alert; the seed's
-`.health` file becomes `data/health.json` for container health checks.
+`.health` file becomes `data/health.json` for container health checks. What a
+workflow checks of itself (camera freshness, ...) it declares in its
+`workflow.py`; this flow runs whatever is declared.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -23,25 +25,28 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import StateType
-from prefect.client.schemas.schedules import IntervalSchedule
 from prefect.client.schemas.sorting import FlowRunSort
-from prefect.exceptions import ObjectNotFound
+from prefect.states import Completed, State
 from sqlalchemy import text
 
-from blocks.camera import CameraPortal
-from flows.camera.flow import PORTAL_BLOCK
-from flows.camera.records import ImageIndex
 from flows.common.db import APP_DB_BLOCK, app_engine
+from flows.common.errors import AutomationError, ConfigError
+from flows.common.health import CRITICAL, OK, WARNING, Check, HealthContext
+from flows.common.params import Percent, PositiveInt, require
 from flows.common.paths import atomic_write_bytes, data_dir
+from flows.common.times import utcnow
+from flows.common.workflows import workflows
 from flows.health import checks
-from flows.health.checks import CRITICAL, OK, WARNING, Check, DeploymentRuns
-
-CAMERA_DEPLOYMENT = "camera-download/every-10-minutes"
-DEFAULT_INTERVAL = timedelta(minutes=10)
+from flows.health.checks import DeploymentRuns
 
 
-class HealthCritical(Exception):
+class HealthCritical(AutomationError):
     """At least one check is critical; the message lists them."""
+
+
+def _first_line(exc: BaseException) -> str:
+    text_ = str(exc).strip()
+    return f"{type(exc).__name__}: {text_.splitlines()[0][:200] if text_ else ''}"
 
 
 @task(name="check-database", cache_policy=NO_CACHE)
@@ -50,8 +55,7 @@ def check_database(app_db_block: str) -> Check:
         with app_engine(app_db_block).connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # any failure to reach it is the finding, not a crash
-        first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-        return Check("app database", CRITICAL, f"unreachable: {type(exc).__name__}: {first_line}")
+        return Check("app database", CRITICAL, f"unreachable: {_first_line(exc)}")
     return Check("app database", OK, f"reachable through block {app_db_block!r}")
 
 
@@ -64,29 +68,16 @@ def check_disk(warning_percent: float, critical_percent: float) -> Check:
     return checks.disk(used, warning_percent, critical_percent)
 
 
-@task(name="check-camera-streams", cache_policy=NO_CACHE)
-def check_streams(
-    camera_deployment: str, portal_block: str, app_db_block: str, stale_after: int
-) -> list[Check]:
-    """Freshness of every stream the camera deployment downloads, at its own interval."""
-    with get_client(sync_client=True) as client:
-        try:
-            dep = client.read_deployment_by_name(camera_deployment)
-        except ObjectNotFound:
-            return [Check("camera", OK, f"{camera_deployment} is not deployed; nothing to check")]
-    active = [s.schedule for s in dep.schedules if s.active]
-    if not active or dep.paused:
-        return [Check("camera", OK, f"{camera_deployment} is paused; freshness not checked")]
-    intervals = [s.interval for s in active if isinstance(s, IntervalSchedule)]
-    interval = min(intervals, default=DEFAULT_INTERVAL)
-    streams = dep.parameters.get("streams") or CameraPortal.load(portal_block).streams
-    index = ImageIndex(app_engine(app_db_block))
-    now = datetime.now(UTC)
-    latest = index.latest(streams)
-    return [
-        checks.freshness(s, latest[s], index.frozen_since(s, latest[s]), now, interval, stale_after)
-        for s in streams
-    ]
+@task(name="check-workflow", task_run_name="{name}", cache_policy=NO_CACHE)
+def check_workflow(name: str, context: HealthContext) -> list[Check]:
+    """One workflow's declared checks; a check that breaks is itself a critical finding."""
+    (workflow,) = [w for w in workflows() if w.name == name]
+    try:
+        return workflow.checks(context)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        return [Check(workflow.title, CRITICAL, f"could not be checked: {_first_line(exc)}")]
 
 
 @task(name="check-deployments", cache_policy=NO_CACHE)
@@ -133,36 +124,44 @@ def _runs(client: SyncPrefectClient, name: str, dep) -> DeploymentRuns:
 
 @flow(name="health-check", persist_result=True)
 def health_check(
-    disk_warning_percent: float = 80,
-    disk_critical_percent: float = 90,
-    stale_after_intervals: int = 2,
-    camera_deployment: str = CAMERA_DEPLOYMENT,
-    portal_block: str = PORTAL_BLOCK,
+    disk_warning_percent: Percent = 80,
+    disk_critical_percent: Percent = 90,
+    stale_after_intervals: PositiveInt = 2,
+    workflow_options: dict[str, dict[str, Any]] | None = None,
     app_db_block: str = APP_DB_BLOCK,
-) -> dict[str, object]:
+) -> State:
     """Check everything, write data/health.json, fail when anything is critical.
 
     Args:
         disk_warning_percent: disk use of the data folder that is a warning.
         disk_critical_percent: disk use that is critical.
-        stale_after_intervals: a stream is stale after this many download
-            intervals without a new image.
-        camera_deployment: the deployment whose streams and interval define
-            freshness.
+        stale_after_intervals: data a deployment produces is stale after this
+            many of its intervals without anything new (camera streams).
+        workflow_options: settings of one workflow's checks, by workflow name,
+            e.g. {"camera": {"deployment": "camera-download/every-10-minutes"}}.
     """
-    if not 0 < disk_warning_percent <= disk_critical_percent <= 100:
-        raise ValueError(
-            "parameters disk_warning_percent and disk_critical_percent must satisfy "
-            f"0 < warning <= critical <= 100, got {disk_warning_percent} and "
-            f"{disk_critical_percent}"
-        )
+    require(
+        disk_warning_percent <= disk_critical_percent,
+        "parameters disk_warning_percent and disk_critical_percent must satisfy "
+        f"warning <= critical, got {disk_warning_percent} and {disk_critical_percent}",
+    )
+    options = workflow_options or {}
+    declared = {w.name for w in workflows()}
+    require(
+        set(options) <= declared,
+        f"parameter workflow_options: unknown workflow(s) {sorted(set(options) - declared)}; "
+        f"known: {sorted(declared)}",
+    )
+    context = HealthContext(app_db_block, utcnow(), stale_after_intervals, options)
     database = check_database(app_db_block)
     found = [database, check_disk(disk_warning_percent, disk_critical_percent)]
     if database.status == OK:
-        found += check_streams(camera_deployment, portal_block, app_db_block, stale_after_intervals)
+        for workflow in workflows():
+            if workflow.health:
+                found += check_workflow(workflow.name, context)
     found += check_deployments()
 
-    now = datetime.now(UTC)
+    now = utcnow()
     health = checks.document(found, now)
     atomic_write_bytes(data_dir() / "health.json", json.dumps(health, indent=2).encode())
     create_markdown_artifact(key="health", markdown=checks.markdown(found, now))
@@ -171,4 +170,7 @@ def health_check(
     get_run_logger().info("health %s: %d warning(s)", health["status"], len(warnings))
     if bad:
         raise HealthCritical("; ".join(f"{c.name}: {c.detail}" for c in bad))
-    return health
+    summary = f"{health['status']}: {len(found)} checks"
+    if warnings:
+        summary += f", {len(warnings)} warning(s): " + "; ".join(c.name for c in warnings)
+    return Completed(message=summary, data=health)

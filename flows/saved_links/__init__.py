@@ -1,1 +1,4 @@
-"""Saved social-media links from Notion, downloaded three times a day (seed 000)."""
+"""Saved links: a Notion database of saved social-media links, downloaded three
+times a day with Done / Failed written back per row."""
+
+SOURCE_BLOCK = "saved-links"

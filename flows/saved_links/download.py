@@ -10,7 +10,6 @@ import glob
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,6 +28,7 @@ from yt_dlp.utils import (
 
 from flows.saved_links import errors
 from flows.saved_links.platforms import Platform
+from flows.saved_links.records import Media
 
 STEM_MAX_BYTES = 80
 _LOGIN_HINT = re.compile(r"log ?in|sign ?in|registered users|--cookies|/accounts/", re.I)
@@ -47,17 +47,6 @@ _PLATFORM_OPTIONS: dict[Platform, dict[str, Any]] = {
     Platform.DIRECT: {},
     Platform.GENERIC: {},
 }
-
-
-@dataclass(frozen=True)
-class Media:
-    """One downloaded file, as recorded in the download archive."""
-
-    media_key: str
-    file: str  # relative to the data directory, always forward slashes
-    bytes: int
-    title: str
-    platform: str
 
 
 class MediaArchive(Protocol):

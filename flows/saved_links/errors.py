@@ -1,24 +1,26 @@
 """What can go wrong with one link, split by whether trying again can help.
 
-Transient errors are raised so Prefect's task retries (exponential backoff with
-jitter) take them; permanent ones are raised as `PermanentLinkError`, which the
-retry condition refuses, so a dead link fails at once.
+Transient errors are taken by Prefect's task retries; permanent ones derive from
+`flows.common.errors.PermanentError`, which the common retry condition refuses,
+so a dead link fails at once.
 """
 
 from __future__ import annotations
 
+from flows.common.errors import AutomationError, ConfigError, PermanentError, TransientError
 
-class LinkError(Exception):
+
+class LinkError(AutomationError):
     """Base for one link's failure; `error_class` is what Notion's Error column shows."""
 
     error_class = "Error"
 
 
-class PermanentLinkError(LinkError):
+class PermanentLinkError(LinkError, PermanentError):
     """Trying again cannot help."""
 
 
-class TransientLinkError(LinkError):
+class TransientLinkError(LinkError, TransientError):
     """Trying again later may help (rate limits, 5xx, network, cut-off downloads)."""
 
 
@@ -58,7 +60,7 @@ class IncompleteDownload(TransientLinkError):
     error_class = "IncompleteDownload"
 
 
-class SourceConfigError(Exception):
+class SourceConfigError(ConfigError):
     """The links source block is wrong (token, database id, property names).
 
     Raised before anything is claimed; its message names the block and the field.

@@ -10,32 +10,32 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import (
-    create_progress_artifact,
-    create_table_artifact,
-    update_progress_artifact,
-)
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.runtime import flow_run
-from prefect.tasks import exponential_backoff
+from prefect.states import Completed, State
+from pydantic import Field
 
 from blocks.notion import NotionLinksSource
+from flows.common.artifacts import Progress
 from flows.common.db import APP_DB_BLOCK, app_engine
+from flows.common.params import NonNegative, Positive
 from flows.common.paths import data_dir
+from flows.common.retry import retry_policy
+from flows.common.times import utcnow
+from flows.saved_links import SOURCE_BLOCK
 from flows.saved_links.download import Downloader
-from flows.saved_links.errors import PermanentLinkError, SourceConfigError
 from flows.saved_links.notion_source import PROCESSING, LinkRow, NotionSource
 from flows.saved_links.processor import LinkProcessor, Outcome, select_rows
 from flows.saved_links.records import LinkStore, MediaStore
 from flows.saved_links.schedule import time_of_day
-
-SOURCE_BLOCK = "saved-links"
 
 
 def run_name() -> str:
@@ -45,21 +45,11 @@ def run_name() -> str:
     return f"{time_of_day(when, tz)}-{when.astimezone(ZoneInfo(tz)):%Y-%m-%d}"
 
 
-def _retryable(task, task_run, state) -> bool:
-    """Dead links, bad URLs and source misconfiguration fail at once."""
-    return not isinstance(state.data, (PermanentLinkError, SourceConfigError))
-
-
-# Every task: 3 retries, exponential backoff with jitter, permanent errors not
-# retried. No result caching: work is made idempotent by the app database (claims,
-# recorded results, the download archive), which holds across runs and hosts.
-RETRIED = {
-    "retries": 3,
-    "retry_delay_seconds": exponential_backoff(5),
-    "retry_jitter_factor": 0.5,
-    "retry_condition_fn": _retryable,
-    "cache_policy": NO_CACHE,
-}
+# Every task: 3 retries, exponential backoff with jitter; dead links, bad URLs and
+# a misconfigured source are permanent errors and fail at once. No result caching:
+# work is made idempotent by the app database (claims, recorded results, the
+# download archive), which holds across runs and hosts.
+RETRIED = {**retry_policy(first_delay=5), "cache_policy": NO_CACHE}
 
 
 @task(name="open-links-source", **RETRIED)
@@ -76,7 +66,7 @@ def find_links(
     rows = source.candidates()
     records = store.claims(r.page_id for r in rows if r.status == PROCESSING)
     states = _run_states({r.claimed_by for r in records.values() if r.claimed_by})
-    now = datetime.now(UTC)
+    now = utcnow()
     return select_rows(rows, records, states, now, claim_timeout, run_id)
 
 
@@ -105,14 +95,14 @@ def record_failure(processor: LinkProcessor, row: LinkRow, error: BaseException)
 
 @flow(name="saved-links", flow_run_name=run_name, persist_result=True)
 def saved_links(
-    limit: int | None = None,
-    pause_seconds: float = 900.0,
+    limit: Annotated[int, Field(ge=0)] | None = None,
+    pause_seconds: NonNegative = 900.0,
     timezone: str = "UTC",
     source_block: str = SOURCE_BLOCK,
     app_db_block: str = APP_DB_BLOCK,
-    claim_timeout_minutes: float = 60.0,
-    retry_backoff_seconds: float = 10.0,
-) -> dict[str, int]:
+    claim_timeout_minutes: Positive = 60.0,
+    retry_backoff_seconds: Positive = 10.0,
+) -> State:
     """Download every unprocessed saved link and write Done/Failed back to Notion.
 
     Args:
@@ -124,9 +114,6 @@ def saved_links(
             does not know is taken over (holders still running never are).
         retry_backoff_seconds: first delay of the exponential task retries.
     """
-    for name, value in (("limit", limit or 0), ("pause_seconds", pause_seconds)):
-        if value < 0:
-            raise ValueError(f"parameter {name} must not be negative, got {value}")
     logger = get_run_logger()
     source = open_source(source_block)
     engine = app_engine(app_db_block)
@@ -137,10 +124,8 @@ def saved_links(
     logger.info("%d link(s) waiting; processing %d", len(rows), len(batch))
 
     processor = LinkProcessor(source, store, Downloader(data_dir(), MediaStore(engine)), run_id)
-    process = process_link.with_options(
-        retry_delay_seconds=exponential_backoff(retry_backoff_seconds)
-    )
-    progress = create_progress_artifact(0.0, description="Saved links processed in this run")
+    process = process_link.with_options(**retry_policy(first_delay=retry_backoff_seconds))
+    progress = Progress(len(batch), "Saved links processed in this run")
     outcomes: list[Outcome] = []
     for i, row in enumerate(batch):
         state = process(processor, row, dead, return_state=True)
@@ -149,11 +134,9 @@ def saved_links(
         else:
             outcome = _fail(processor, row, state.result(raise_on_failure=False))
         outcomes.append(outcome)
-        update_progress_artifact(progress, 100.0 * (i + 1) / len(batch))
+        progress.advance()
         if pause_seconds > 0 and i < len(batch) - 1:
             time.sleep(pause_seconds)
-    if not batch:
-        update_progress_artifact(progress, 100.0)
 
     create_table_artifact(
         key="saved-links-run",
@@ -169,7 +152,17 @@ def saved_links(
         "downloaded": sum(o.fetched for o in outcomes),
     }
     logger.info("saved links: %s", counts)
-    return counts
+    return Completed(message=summary(counts), data=counts)
+
+
+def summary(counts: dict[str, int]) -> str:
+    """One line for the run's state: `8 links: 3 done, 5 failed`."""
+    text = f"{counts['processed']} links: {counts['done']} done, {counts['failed']} failed"
+    if counts["skipped"]:
+        text += f", {counts['skipped']} skipped"
+    if counts["found"] > counts["processed"]:
+        text += f"; {counts['found'] - counts['processed']} left for the next run"
+    return text
 
 
 def _fail(processor: LinkProcessor, row: LinkRow, error: BaseException) -> Outcome:

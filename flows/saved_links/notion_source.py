@@ -14,8 +14,9 @@ from notion_client import APIResponseError, Client
 from notion_client.helpers import iterate_paginated_api
 
 from blocks.notion import NotionLinksSource
-from flows.saved_links.download import Media
+from flows.common.times import parse_instant
 from flows.saved_links.errors import SourceConfigError
+from flows.saved_links.records import Media
 
 NEW, PROCESSING, DONE, FAILED = "New", "Processing", "Done", "Failed"
 STATUSES = (NEW, PROCESSING, DONE, FAILED)
@@ -49,10 +50,6 @@ def _text(value: str) -> list[dict[str, Any]]:
 
 def _plain(items: list[dict[str, Any]] | None) -> str:
     return "".join(i.get("plain_text") or i.get("text", {}).get("content", "") for i in items or [])
-
-
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 class NotionSource:
@@ -157,7 +154,7 @@ class NotionSource:
             page_id=page["id"],
             url=(url or "").strip(),
             status=status_value["name"] if status_value else None,
-            last_edited=_parse_time(page["last_edited_time"]),
+            last_edited=parse_instant(page["last_edited_time"]),
         )
 
     def _status(self, name: str) -> dict[str, Any]:

@@ -15,11 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from flows.saved_links.download import Downloader, Media
+from flows.saved_links.download import Downloader
 from flows.saved_links.errors import LinkError
 from flows.saved_links.notion_source import PROCESSING, LinkRow, NotionSource
 from flows.saved_links.platforms import classify, validate_url
-from flows.saved_links.records import LinkRecord, LinkStore
+from flows.saved_links.records import LinkRecord, LinkStore, Media
 
 # Prefect state types after which a run can hold nothing any more.
 FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})

@@ -27,8 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from flows.common.db import as_utc, metadata
-from flows.saved_links.download import Media
+from flows.common.db import metadata
+from flows.common.times import as_utc
 
 saved_links = Table(
     "saved_links",
@@ -61,6 +61,17 @@ saved_link_media = Table(
     Column("source_url", Text, nullable=False),
     Column("downloaded_at", DateTime(timezone=True), nullable=False),
 )
+
+
+@dataclass(frozen=True)
+class Media:
+    """One downloaded file, as recorded in the download archive."""
+
+    media_key: str
+    file: str  # relative to the data directory, always forward slashes
+    bytes: int
+    title: str
+    platform: str
 
 
 def _now() -> datetime:

@@ -6,12 +6,8 @@ import pytest
 import yaml
 
 from flows.camera.cleanup import CleanupPolicy
-from flows.camera.config import (
-    ConfigError,
-    capped_backoff,
-    check_batch_size,
-    check_download_deployment,
-)
+from flows.camera.config import check_download_deployment
+from flows.common.errors import ConfigError
 
 PREFECT_YAML = Path(__file__).resolve().parents[2] / "prefect.yaml"
 
@@ -71,19 +67,24 @@ def test_a_cron_that_does_not_parse_is_named():
         check_download_deployment([{"cron": "every ten minutes"}], {})
 
 
-@pytest.mark.parametrize("size", [0, 1001, -5])
-def test_batch_size_outside_1_to_1000_is_refused(size):
-    with pytest.raises(ConfigError, match=f"batch_size must be between 1 and 1000, got {size}"):
-        check_batch_size(size)
-    with pytest.raises(ConfigError, match="batch_size"):
+@pytest.mark.parametrize(
+    ("size", "limit"),
+    [
+        (0, "greater than or equal to 1"),
+        (1001, "less than or equal to 1000"),
+        (-5, "greater than or equal to 1"),
+    ],
+)
+def test_batch_size_outside_1_to_1000_is_refused_at_deploy_by_the_flows_own_limits(size, limit):
+    with pytest.raises(ConfigError, match=f"batch_size: Input should be {limit}"):
         check_download_deployment([{"interval": 600}], {"batch_size": size})
+
+
+def test_an_unknown_parameter_is_refused_at_deploy():
+    with pytest.raises(ConfigError, match="batch_sise"):
+        check_download_deployment([{"interval": 600}], {"batch_sise": 10})
 
 
 def test_retention_under_a_day_is_refused():
     with pytest.raises(ValueError, match=r"retention_days must be at least 1, not 0\.5"):
         CleanupPolicy(retention_days=0.5).validate()
-
-
-def test_retries_double_from_the_first_delay_and_stop_at_the_cap():
-    assert capped_backoff(60, 600, 3) == [60, 120, 240]
-    assert capped_backoff(60, 600, 6) == [60, 120, 240, 480, 600, 600]

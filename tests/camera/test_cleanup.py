@@ -13,7 +13,7 @@ from sqlalchemy import Engine, event, func, insert, select
 from flows.camera import cleanup
 from flows.camera.cleanup import CleanupPolicy, CleanupRefused, clean_images
 from flows.camera.records import camera_images, camera_rejects
-from flows.common.db import as_utc
+from flows.common.times import as_utc
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 POLICY = CleanupPolicy(max_delete_share=1.0)  # most tests delete most of a tiny archive

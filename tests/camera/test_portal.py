@@ -9,7 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from flows.camera.errors import LoginRefused, PortalUnavailable, StreamNotFound
-from flows.camera.portal import PortalBrowser, parse_captured_at
+from flows.camera.portal import PortalBrowser
+from flows.common.times import parse_instant
 from tests.camera.conftest import PASSWORD
 
 
@@ -28,7 +29,7 @@ def test_it_logs_in_lists_newest_frames_and_keeps_the_session_for_the_next_run(c
         listing = first.list_images("in_gate")
     assert first.logins == 1
     times = [img.captured_at for img in listing.images]
-    assert times == [parse_captured_at(f["captured_at"]) for f in sb.camera_frames("in_gate")]
+    assert times == [parse_instant(f["captured_at"]) for f in sb.camera_frames("in_gate")]
     assert times[0] == datetime(2026, 11, 26, 12, 0, tzinfo=UTC) and len(times) == 4
     assert all(
         img.url.startswith(sb.camera_base_url + "/images/in_gate/") for img in listing.images
@@ -79,15 +80,3 @@ def test_an_unknown_stream_is_named(camera, sb):
     setup = camera({"in_gate": {}})
     with pytest.raises(StreamNotFound, match="'north_gate'"), browser(setup) as b:
         b.list_images("north_gate")
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2026-11-26T12:00:00Z", datetime(2026, 11, 26, 12, tzinfo=UTC)),
-        ("2026-11-26T13:00:00+01:00", datetime(2026, 11, 26, 12, tzinfo=UTC)),
-        ("2026-11-26T12:00:00", datetime(2026, 11, 26, 12, tzinfo=UTC)),
-    ],
-)
-def test_capture_times_are_read_as_utc(text, expected):
-    assert parse_captured_at(text) == expected

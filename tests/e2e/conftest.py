@@ -28,9 +28,10 @@ def free_port() -> int:
 class LiveStack:
     """The running stack plus helpers to drive it through its API and CLI."""
 
-    def __init__(self, stack: Stack, pg_url: str):
+    def __init__(self, stack: Stack, pg_url: str, sandbox_env: dict[str, str]):
         self.stack = stack
         self.pg_url = pg_url
+        self.sandbox_env = sandbox_env  # what the demo seed handed out (ids, credentials)
 
     def api(self, fn: Callable):
         """Run `fn(client)` (async) against this stack's server."""
@@ -92,10 +93,10 @@ def live(tmp_path_factory, pg_database):
         },
     )
     try:
-        stack.start_sandbox()
+        sandbox_env = stack.start_sandbox()
         stack.start_server()
-        stack.configure(["sandbox", "--sandbox-url", stack.sandbox_url])
+        stack.configure(sandbox_env)
         stack.start_worker()
-        yield LiveStack(stack, pg_database)
+        yield LiveStack(stack, pg_database, sandbox_env)
     finally:
         stack.down()

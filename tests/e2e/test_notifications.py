@@ -25,7 +25,7 @@ def test_the_bootstrap_applied_the_automations_once(live):
 
 
 def test_a_failed_run_is_notified_through_the_alerts_block(live):
-    run_id = live.run_deployment("batch_size=0", name="camera-download/every-10-minutes")
+    run_id = live.run_deployment('streams=["north_gate"]', name="camera-download/every-10-minutes")
     run = live.wait_final(run_id)
     assert run.state.name == "Failed"
 
@@ -41,7 +41,13 @@ def test_a_failed_run_is_notified_through_the_alerts_block(live):
     assert mine, f"no notification for {run.name}: {deliveries(live)}"
     body = mine[0]["body"]
     assert body["subject"] == "camera-download/every-10-minutes: Failed"
-    assert "batch_size must be between 1 and 1000" in body["body"]
+    assert "parameter streams: ['north_gate'] not in camera portal block" in body["body"]
+
+
+def test_a_parameter_outside_its_limits_is_refused_before_a_run_exists(live):
+    with pytest.raises(RuntimeError, match="batch_size") as refused:
+        live.run_deployment("batch_size=0", name="camera-download/every-10-minutes")
+    assert "greater than or equal to 1" in str(refused.value)
 
 
 def test_the_webhook_url_is_kept_as_a_secret(live):

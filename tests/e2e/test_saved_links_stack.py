@@ -13,8 +13,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from pydantic import SecretStr
 
 from blocks.notion import NotionLinksSource
-from deployments.bootstrap import DEMO_DATABASE_ID
-from flows.camera.portal import CHROMIUM_FLAGS, chromium_path
+from flows.common.browser import launch_chromium
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +62,7 @@ def test_the_deployed_flow_processes_the_demo_database(live):
 
     assert run.state.name == "Completed", run.state.message
     assert run.name.split("-")[0] in {"morning", "noon", "night"}
-    pages = notion_pages(live, DEMO_DATABASE_ID)
+    pages = notion_pages(live, live.sandbox_env["NOTION_DATABASE_ID"])
     with_links = [p for p in pages if p["page"]["properties"]["URL"]["url"]]
     assert with_links and all(status_of(p) in TERMINAL for p in with_links)
     assert any(status_of(p) == "Done" for p in with_links)
@@ -133,7 +132,7 @@ def test_the_prefect_ui_shows_the_deployment_in_headless_chromium(live):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        browser = launch_chromium(p)
         try:
             page = browser.new_page()
             page.goto(f"{live.stack.ui_url}/deployments", wait_until="networkidle")

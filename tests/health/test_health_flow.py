@@ -9,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.states import Failed, Running, Scheduled
-from prefect_sqlalchemy import ConnectionComponents, SqlAlchemyConnector, SyncDriver
 from pydantic import SecretStr
 
 from blocks.camera import CameraPortal
 from flows.camera.flow import camera_download
 from flows.camera.records import ImageIndex, StoredImage
-from flows.common.db import engine_from_url, migrate
+from flows.common.db import connector, engine_from_url, migrate
 from flows.health.flow import health_check
 
 
@@ -28,11 +27,7 @@ def health(prefect_harness, tmp_path, monkeypatch):
     db_path = tmp_path / "app.db"
     engine = engine_from_url(f"sqlite:///{db_path}")
     migrate(engine)
-    SqlAlchemyConnector(
-        connection_info=ConnectionComponents(
-            driver=SyncDriver.SQLITE_PYSQLITE, database=str(db_path)
-        )
-    ).save(f"app-db-{suffix}")
+    connector(f"sqlite:///{db_path}").save(f"app-db-{suffix}")
     CameraPortal(base_url="http://127.0.0.1:9/camera", username="u", password=SecretStr("p")).save(
         f"portal-{suffix}"
     )
@@ -40,12 +35,13 @@ def health(prefect_harness, tmp_path, monkeypatch):
     camera_download.to_deployment(
         name=name, interval=600, parameters={"streams": ["in_gate", "out_gate"]}
     ).apply()
-    params = {
-        "camera_deployment": f"camera-download/{name}",
-        "portal_block": f"portal-{suffix}",
-        "app_db_block": f"app-db-{suffix}",
-    }
+    camera = {"deployment": f"camera-download/{name}", "portal_block": f"portal-{suffix}"}
+    params = {"workflow_options": {"camera": camera}, "app_db_block": f"app-db-{suffix}"}
     return params, ImageIndex(engine), tmp_path / "data"
+
+
+def camera_deployment(params: dict) -> str:
+    return params["workflow_options"]["camera"]["deployment"]
 
 
 def keep(index: ImageIndex, stream: str, age: timedelta, sha: str = "a" * 64) -> None:
@@ -59,7 +55,7 @@ def test_fresh_streams_and_a_reachable_database_are_healthy(health, run_artifact
     keep(index, "out_gate", timedelta(minutes=19))
     upcoming = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=7)
     with get_client(sync_client=True) as client:
-        dep = client.read_deployment_by_name(params["camera_deployment"])
+        dep = client.read_deployment_by_name(camera_deployment(params))
         client.create_flow_run_from_deployment(dep.id, state=Scheduled(scheduled_time=upcoming))
     state = health_check(**params, return_state=True)
 
@@ -70,7 +66,7 @@ def test_fresh_streams_and_a_reachable_database_are_healthy(health, run_artifact
     assert by_name["camera in_gate"]["status"] == "ok"
     assert by_name["camera out_gate"]["status"] == "ok"
     assert by_name["disk"]["detail"].endswith("critical at 90 %)")
-    dep = by_name[f"deployment {params['camera_deployment']}"]
+    dep = by_name[f"deployment {camera_deployment(params)}"]
     assert dep["detail"] == f"never ran; next {upcoming.isoformat()}"
     assert written["status"] in {"ok", "warning"}
     (markdown,) = [a.data for a in run_artifacts(state) if a.key == "health"]
@@ -100,11 +96,7 @@ def test_a_frozen_camera_fails_the_run(health):
 def test_an_unreachable_database_is_critical_and_named(health, tmp_path):
     params, _, data = health
     broken = f"broken-db-{uuid.uuid4().hex[:8]}"
-    SqlAlchemyConnector(
-        connection_info=ConnectionComponents(
-            driver=SyncDriver.SQLITE_PYSQLITE, database=str(tmp_path / "no" / "such" / "dir")
-        )
-    ).save(broken)
+    connector(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir'}").save(broken)
     (tmp_path / "no" / "such" / "dir").mkdir(parents=True)  # a folder is no database file
     state = health_check(**{**params, "app_db_block": broken}, return_state=True)
 
@@ -129,7 +121,7 @@ def test_a_deployment_whose_last_run_failed_is_a_warning_with_its_next_run(healt
     keep(index, "in_gate", timedelta(minutes=1))
     keep(index, "out_gate", timedelta(minutes=1))
     with get_client(sync_client=True) as client:
-        dep = client.read_deployment_by_name(params["camera_deployment"])
+        dep = client.read_deployment_by_name(camera_deployment(params))
         run = client.create_flow_run_from_deployment(dep.id)
         client.set_flow_run_state(run.id, Running(), force=True)
         client.set_flow_run_state(run.id, Failed(message="boom"), force=True)
@@ -137,7 +129,7 @@ def test_a_deployment_whose_last_run_failed_is_a_warning_with_its_next_run(healt
 
     assert state.is_completed()
     checks = {c["name"]: c for c in json.loads((data / "health.json").read_text())["checks"]}
-    mine = checks[f"deployment {params['camera_deployment']}"]
+    mine = checks[f"deployment {camera_deployment(params)}"]
     assert mine["status"] == "warning" and mine["detail"].startswith("last Failed at")
 
 
@@ -147,3 +139,40 @@ def test_contradictory_thresholds_are_refused_by_name(health):
         **params, disk_warning_percent=95, disk_critical_percent=90, return_state=True
     )
     assert state.is_failed() and "disk_warning_percent" in str(state.result(raise_on_failure=False))
+
+
+def test_the_run_summary_names_the_warnings(health):
+    params, index, _ = health
+    keep(index, "in_gate", timedelta(minutes=1))
+    state = health_check(**params, return_state=True)  # out_gate has no image yet: a warning
+    assert state.is_completed()
+    assert state.message.startswith("warning: ")
+    assert "camera out_gate" in state.message
+
+
+def test_options_for_an_unknown_workflow_are_refused_by_name(health):
+    params, _, _ = health
+    state = health_check(**{**params, "workflow_options": {"kamera": {}}}, return_state=True)
+    assert state.is_failed()
+    assert "unknown workflow(s) ['kamera']" in str(state.result(raise_on_failure=False))
+
+
+def test_an_option_the_camera_check_does_not_take_is_refused_by_name(health):
+    params, _, _ = health
+    options = {"camera": {**params["workflow_options"]["camera"], "stale_after": 3}}
+    state = health_check(**{**params, "workflow_options": options}, return_state=True)
+    assert state.is_failed()
+    assert "health options for 'camera'" in str(state.result(raise_on_failure=False))
+
+
+def test_a_workflow_check_that_breaks_is_a_critical_finding_not_a_crash(health, tmp_path):
+    params, _, data = health
+    name = f"no-streams-{uuid.uuid4().hex[:8]}"
+    camera_download.to_deployment(name=name, interval=600).apply()  # streams from the block
+    options = {"camera": {"deployment": f"camera-download/{name}", "portal_block": "missing"}}
+    state = health_check(**{**params, "workflow_options": options}, return_state=True)
+
+    assert state.is_failed()
+    checks = {c["name"]: c for c in json.loads((data / "health.json").read_text())["checks"]}
+    assert checks["Camera images"]["status"] == "critical"
+    assert checks["Camera images"]["detail"].startswith("could not be checked: ValueError")

@@ -2,8 +2,7 @@
 
 import threading
 
-from flows.saved_links.download import Media
-from flows.saved_links.records import LinkStore, MediaStore
+from flows.saved_links.records import LinkStore, Media, MediaStore
 
 MEDIA = Media("generic k1", "links/direct/a-1.mp4", 1234, "A clip", "direct")
 

@@ -7,9 +7,10 @@ import os
 
 from alembic import context
 
-from flows.camera import records as _camera  # noqa: F401  (registers its tables)
 from flows.common.db import engine_from_url, metadata
-from flows.saved_links import records as _links  # noqa: F401
+from flows.common.workflows import workflows
+
+workflows()  # each workflow's declaration imports its records module: its tables
 
 config = context.config
 target_metadata = metadata
