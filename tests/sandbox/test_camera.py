@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from flows.camera.portal import CHROMIUM_FLAGS, chromium_path
-from infra.sandbox.seeds import DEMO_CAMERA_PASSWORD, DEMO_CAMERA_USERNAME
+from infra.sandbox.services.camera.seeds import DEMO_PASSWORD, DEMO_USERNAME
 from infra.sandbox.testing import Sandbox, SandboxError
 
 #: 2025-11-26T23:00:00Z, a multiple of 600: the newest frame while the clock reads NOW.
@@ -380,7 +380,7 @@ def test_the_demo_seed_has_a_live_portal(sb: Sandbox) -> None:
     assert seeded["base_url"] == sb.camera_base_url
     assert seeded["streams"] == ["in_gate", "out_gate"]
     with client(sb) as http:
-        form = {"username": DEMO_CAMERA_USERNAME, "password": DEMO_CAMERA_PASSWORD, "next": ""}
+        form = {"username": DEMO_USERNAME, "password": DEMO_PASSWORD, "next": ""}
         assert http.post("/camera/login", data=form).status_code == 303
         for stream in ("in_gate", "out_gate"):
             listed = embedded_frames(http.get(f"/camera/streams/{stream}").text)

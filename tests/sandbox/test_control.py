@@ -8,7 +8,7 @@ import httpx
 import pytest
 from notion_client import Client
 
-from infra.sandbox.seeds import DEMO_DATA_SOURCE_ID, DEMO_DATABASE_ID, DEMO_TOKEN
+from infra.sandbox.services.notion.seeds import DEMO_DATA_SOURCE_ID, DEMO_DATABASE_ID, DEMO_TOKEN
 from infra.sandbox.testing import Sandbox, SandboxError
 
 
@@ -73,10 +73,10 @@ def test_history_lists_every_patch_in_order(sb: Sandbox) -> None:
 
 
 def test_demo_seed_through_the_control_api(sb: Sandbox) -> None:
-    first = sb.seed("demo")
+    first = sb.seed("demo")["notion"]
     assert first["database_id"] == DEMO_DATABASE_ID
     assert first["data_source_id"] == DEMO_DATA_SOURCE_ID
-    again = sb.seed("demo")
+    again = sb.seed("demo")["notion"]
     assert len(sb.notion_pages(DEMO_DATABASE_ID)) == len(again["page_ids"]), "re-seeding replaces"
     with pytest.raises(SandboxError, match="404"):
         sb.seed("nope")

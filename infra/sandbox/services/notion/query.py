@@ -21,13 +21,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.sandbox.notion_model import (
+from infra.sandbox.core.clock import parse_iso_ms
+from infra.sandbox.services.notion.errors import validation_error
+from infra.sandbox.services.notion.model import (
+    NotionPage,
+    PropertySchema,
     empty_value,
     find_property,
     plain_text,
-    validation_error,
 )
-from infra.sandbox.state import NotionPage, PropertySchema, parse_iso_ms
 
 Predicate = Callable[[NotionPage], bool]
 SortKey = list[Any]

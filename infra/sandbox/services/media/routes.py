@@ -1,10 +1,7 @@
-"""Fake media hosts under ``/media`` for the yt-dlp based link downloader.
+"""The public routes of the fake media hosts: good media, and one path family per failure
+the downloader must handle (404, 403, login wall, HTML instead of media, truncated body).
 
-Everything is deterministic: the bytes of ``/media/files/x.mp4`` depend only on ``x``, so
-tests can compare downloads. Besides good media there is one path family per failure the
-downloader must handle (404, 403, login wall, HTML instead of media, truncated body).
-
-Paths:
+Paths, under ``/media``:
   files/{name}.mp4|.webm|.jpg|.jpeg|.png   media (GET/HEAD, Range)
   pages/{name}.html[?title=...]             HTML page with exactly one video (og:video + <video>)
   gone/...  forbidden/...                   404 / 403
@@ -17,118 +14,22 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
-import logging
 import re
-import shutil
-import subprocess
-import tempfile
-import threading
-from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from PIL import Image, ImageDraw
 from starlette.types import Receive, Scope, Send
 
+from infra.sandbox.core.disconnect import DeliberateDisconnect
+from infra.sandbox.services.media.content import (
+    IMAGE_TYPES,
+    VIDEO_TYPES,
+    image_bytes,
+    video_bytes,
+)
+
 PREFIX = "/media"
-_VIDEO_TYPES = {"mp4": "video/mp4", "webm": "video/webm"}
-_IMAGE_TYPES = {
-    "jpg": ("JPEG", "image/jpeg"),
-    "jpeg": ("JPEG", "image/jpeg"),
-    "png": ("PNG", "image/png"),
-}
-_cache: dict[tuple[str, str], bytes] = {}
-_cache_lock = threading.Lock()
-log = logging.getLogger(__name__)
-
-
-class TruncatedBody(Exception):
-    """Raised on purpose after a short body so the server drops the connection."""
-
-
-class QuietTruncationFilter(logging.Filter):
-    """Drop uvicorn's "Exception in ASGI application" record for deliberate truncations."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        seen: set[int] = set()
-        while exc is not None and id(exc) not in seen:
-            seen.add(id(exc))
-            if isinstance(exc, TruncatedBody):
-                return False
-            if isinstance(exc, BaseExceptionGroup) and any(
-                isinstance(e, TruncatedBody) for e in exc.exceptions
-            ):
-                return False
-            exc = exc.__cause__ or exc.__context__
-        return True
-
-
-def _seed(name: str) -> bytes:
-    return hashlib.sha256(name.encode()).digest()
-
-
-def _fallback_video(name: str, ext: str) -> bytes:
-    """Deterministic bytes with the right magic number, for machines without ffmpeg."""
-    head = (
-        b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp41" if ext == "mp4" else b"\x1a\x45\xdf\xa3"
-    )
-    block = _seed(name)
-    return head + (block * (16384 // len(block)))
-
-
-def _ffmpeg_video(name: str, ext: str) -> bytes | None:
-    """A real 1 s 64x64 clip; the hue and a metadata comment depend on ``name``."""
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        return None
-    hue = _seed(name)[0] * 360 // 256
-    codecs = ["libx264", "mpeg4"] if ext == "mp4" else ["libvpx"]
-    with tempfile.TemporaryDirectory(prefix="sandbox-media-") as tmp:
-        out = Path(tmp) / f"clip.{ext}"
-        for codec in codecs:
-            cmd = [
-                ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-                "-f", "lavfi", "-i", "testsrc=size=64x64:rate=10:duration=1",
-                "-vf", f"hue=h={hue}", "-pix_fmt", "yuv420p", "-c:v", codec, "-threads", "1",
-                "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
-                "-metadata", f"comment=sandbox:{name}", str(out),
-            ]  # fmt: skip
-            try:
-                result = subprocess.run(cmd, capture_output=True, timeout=30, check=False)
-            except (OSError, subprocess.TimeoutExpired):
-                continue
-            if result.returncode == 0 and out.exists() and out.stat().st_size > 0:
-                return out.read_bytes()
-            log.warning("ffmpeg %s failed: %s", codec, result.stderr.decode(errors="replace"))
-    return None
-
-
-def video_bytes(name: str, ext: str) -> bytes:
-    """Cached per (name, ext); generated once per process."""
-    with _cache_lock:
-        key = (name, ext)
-        if key not in _cache:
-            _cache[key] = _ffmpeg_video(name, ext) or _fallback_video(name, ext)
-        return _cache[key]
-
-
-def image_bytes(name: str, ext: str) -> bytes:
-    """A 64x64 picture whose colours depend on ``name``."""
-    with _cache_lock:
-        key = (name, ext)
-        if key not in _cache:
-            seed = _seed(name)
-            image = Image.new("RGB", (64, 64), tuple(seed[0:3]))
-            draw = ImageDraw.Draw(image)
-            draw.rectangle((8, 8, 40, 40), fill=tuple(seed[3:6]))
-            draw.line((0, 63, 63, 0), fill=tuple(seed[6:9]), width=4)
-            buffer = io.BytesIO()
-            image.save(buffer, format=_IMAGE_TYPES[ext][0])
-            _cache[key] = buffer.getvalue()
-        return _cache[key]
 
 
 def ranged(request: Request, data: bytes, media_type: str) -> Response:
@@ -183,21 +84,21 @@ class TruncatedResponse(Response):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
         await send({"type": "http.response.body", "body": self.partial, "more_body": True})
-        raise TruncatedBody(f"sent {len(self.partial)} of {self.declared} bytes on purpose")
+        raise DeliberateDisconnect(f"sent {len(self.partial)} of {self.declared} bytes on purpose")
 
 
 def build_router() -> APIRouter:
     """Media routes; stateless apart from the generated-bytes cache."""
-    router = APIRouter(prefix=PREFIX)
+    router = APIRouter()
 
     @router.api_route("/files/{filename}", methods=["GET", "HEAD"])
     def media_file(filename: str, request: Request) -> Response:
         name, _, ext = filename.rpartition(".")
         ext = ext.lower()
-        if name and ext in _VIDEO_TYPES:
-            return ranged(request, video_bytes(name, ext), _VIDEO_TYPES[ext])
-        if name and ext in _IMAGE_TYPES:
-            return ranged(request, image_bytes(name, ext), _IMAGE_TYPES[ext][1])
+        if name and ext in VIDEO_TYPES:
+            return ranged(request, video_bytes(name, ext), VIDEO_TYPES[ext])
+        if name and ext in IMAGE_TYPES:
+            return ranged(request, image_bytes(name, ext), IMAGE_TYPES[ext][1])
         return HTMLResponse(_page("Not Found", "<p>No such file.</p>"), status_code=404)
 
     @router.get("/pages/{name}.html")
@@ -247,8 +148,8 @@ def build_router() -> APIRouter:
     @router.api_route("/truncated/{filename}", methods=["GET", "HEAD"])
     def truncated(filename: str) -> Response:
         name, _, ext = filename.rpartition(".")
-        ext = ext.lower() if ext.lower() in _VIDEO_TYPES else "mp4"
+        ext = ext.lower() if ext.lower() in VIDEO_TYPES else "mp4"
         data = video_bytes(name or filename, ext)
-        return TruncatedResponse(data[: len(data) // 2], len(data), _VIDEO_TYPES[ext])
+        return TruncatedResponse(data[: len(data) // 2], len(data), VIDEO_TYPES[ext])
 
     return router

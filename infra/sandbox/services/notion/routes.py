@@ -1,9 +1,8 @@
-"""Fake Notion API (the subset the product uses), mounted under ``/notion``.
+"""The public routes of the fake Notion API (the subset the product uses).
 
 Callers point notion-client at it with ``Client(auth=..., base_url=SANDBOX + "/notion")``;
 the client then sends ``/notion/v1/...``. Each database has its own integration token;
 requests for a database, its data source or its pages must carry that token.
-Databases are created through the control API (``seed_database``), not through Notion routes.
 """
 
 from __future__ import annotations
@@ -16,32 +15,22 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from infra.sandbox.notion_model import (
-    SAVED_LINKS_SCHEMA,
-    NotionError,
-    build_schema,
-    error_body,
+from infra.sandbox.core.clock import iso_ms
+from infra.sandbox.services.notion.errors import NotionError, validation_error
+from infra.sandbox.services.notion.model import (
+    NotionDatabase,
+    NotionPage,
     find_property,
     normalize_id,
     parse_api_value,
-    parse_simple_value,
     render_data_source,
     render_database,
     render_page,
-    validation_error,
 )
-from infra.sandbox.notion_query import run_query
-from infra.sandbox.state import NotionDatabase, NotionPage, SandboxState, iso_ms, parse_iso_ms
+from infra.sandbox.services.notion.query import run_query
+from infra.sandbox.services.notion.state import NotionState
 
-PREFIX = "/notion"
 _NOT_SHARED = "Make sure the relevant pages and databases are shared with your integration."
-_ROW_ALIASES = {"name": ("Name", "title"), "url": ("URL", "url"), "status": ("Status", "status")}
-
-
-def notion_error_response(error: NotionError) -> JSONResponse:
-    """Render a ``NotionError`` as the real API does (also used for injected faults)."""
-    body = error_body(error.status, error.code, error.message)
-    return JSONResponse(body, status_code=error.status, headers=error.headers)
 
 
 def _ok(payload: dict[str, Any]) -> JSONResponse:
@@ -54,7 +43,7 @@ def _not_found(kind: str, object_id: str) -> NotionError:
     )
 
 
-def _check_headers(state: SandboxState, request: Request) -> str:
+def _check_headers(state: NotionState, request: Request) -> str:
     """Version header first, then a token that at least exists; returns the token."""
     if not request.headers.get("notion-version"):
         raise NotionError(
@@ -88,21 +77,21 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _database_of_source(state: SandboxState, data_source_id: str) -> NotionDatabase:
+def _database_of_source(state: NotionState, data_source_id: str) -> NotionDatabase:
     db_id = state.data_sources.get(data_source_id)
     if db_id is None:
         raise _not_found("data source", data_source_id)
     return state.databases[db_id]
 
 
-def _page_and_db(state: SandboxState, page_id: str) -> tuple[NotionPage, NotionDatabase]:
+def _page_and_db(state: NotionState, page_id: str) -> tuple[NotionPage, NotionDatabase]:
     page = state.pages.get(page_id)
     if page is None:
         raise _not_found("page", page_id)
     return page, state.databases[page.database_id]
 
 
-def _apply_patch(state: SandboxState, page: NotionPage, db: NotionDatabase, body: dict) -> None:
+def _apply_patch(state: NotionState, page: NotionPage, db: NotionDatabase, body: dict) -> None:
     """Validate everything first, then apply; a rejected PATCH changes nothing."""
     props = body.get("properties")
     if props is not None and not isinstance(props, dict):
@@ -129,7 +118,7 @@ def _apply_patch(state: SandboxState, page: NotionPage, db: NotionDatabase, body
     page.values.update(parsed)
     if trash is not None:
         page.in_trash = trash
-    page.last_edited_ms = state.now_ms()
+    page.last_edited_ms = state.clock.tick_ms()
     entry: dict[str, Any] = {"at": iso_ms(page.last_edited_ms)}
     entry["properties"] = copy.deepcopy(props or {})
     if trash is not None:
@@ -137,9 +126,9 @@ def _apply_patch(state: SandboxState, page: NotionPage, db: NotionDatabase, body
     page.history.append(entry)
 
 
-def build_router(state: SandboxState) -> APIRouter:
+def build_router(state: NotionState) -> APIRouter:
     """All Notion routes; errors are raised as ``NotionError`` and rendered by the app."""
-    router = APIRouter(prefix=PREFIX)
+    router = APIRouter()
 
     @router.get("/v1/databases/{database_id}")
     async def retrieve_database(database_id: str, request: Request) -> JSONResponse:
@@ -208,115 +197,3 @@ def build_router(state: SandboxState) -> APIRouter:
         raise NotionError(400, "invalid_request_url", "Invalid request URL.")
 
     return router
-
-
-# --- seeding (called by the control API) --------------------------------------------------------
-
-
-def _row_property(db: NotionDatabase, key: str) -> str:
-    """Map a row key to a property name; ``name``/``url``/``status`` are aliases."""
-    if key in db.schema:
-        return key
-    if key in _ROW_ALIASES:
-        preferred, prop_type = _ROW_ALIASES[key]
-        if preferred in db.schema and db.schema[preferred].type == prop_type:
-            return preferred
-        for name, prop in db.schema.items():
-            if prop.type == prop_type:
-                return name
-    raise ValueError(f"row has a value for unknown property {key!r}")
-
-
-def seed_database(
-    state: SandboxState,
-    *,
-    token: str,
-    title: str,
-    rows: list[dict[str, Any]],
-    schema: dict[str, Any] | None = None,
-    database_id: str | None = None,
-    data_source_id: str | None = None,
-) -> dict[str, Any]:
-    """Create (or replace) a database with one data source and its rows.
-
-    Row keys are property names, or the aliases ``name``/``url``/``status``; values are plain
-    (``"text"``, ``"Done"``, ``3``) or Notion-shaped. Special keys: ``_created_time`` (ISO
-    string) and ``_in_trash``. Rows get strictly increasing ``created_time`` in order.
-    Raises ``ValueError`` for a bad request.
-    """
-    try:
-        db_id = normalize_id(database_id, "database_id") if database_id else str(uuid.uuid4())
-        ds_id = normalize_id(data_source_id, "ds_id") if data_source_id else str(uuid.uuid4())
-    except NotionError as exc:
-        raise ValueError(exc.message) from exc
-    props = build_schema(schema if schema is not None else SAVED_LINKS_SCHEMA)
-    with state.lock:
-        if ds_id in state.data_sources and state.data_sources[ds_id] != db_id:
-            raise ValueError(f"data source {ds_id} belongs to another database")
-        drop_database(state, db_id)
-        now = state.now_ms()
-        db = NotionDatabase(db_id, ds_id, token, title, props, now, now, str(uuid.uuid4()))
-        pages = [_seed_page(state, db, row) for row in rows]
-        state.databases[db_id] = db
-        state.data_sources[ds_id] = db_id
-        for page in pages:
-            state.pages[page.id] = page
-        return {
-            "database_id": db_id,
-            "data_source_id": ds_id,
-            "page_ids": [page.id for page in pages],
-        }
-
-
-def _seed_page(state: SandboxState, db: NotionDatabase, row: dict[str, Any]) -> NotionPage:
-    values: dict[str, Any] = {}
-    for key, raw in row.items():
-        if key in ("_created_time", "_in_trash"):
-            continue
-        name = _row_property(db, key)
-        try:
-            values[name] = parse_simple_value(db.schema[name], raw)
-        except NotionError as exc:
-            raise ValueError(exc.message) from exc
-    created = state.now_ms()
-    if row.get("_created_time"):
-        created = parse_iso_ms(str(row["_created_time"]))
-    return NotionPage(
-        id=str(uuid.uuid4()),
-        database_id=db.id,
-        created_ms=created,
-        last_edited_ms=created,
-        values=values,
-        in_trash=bool(row.get("_in_trash", False)),
-    )
-
-
-def drop_database(state: SandboxState, database_id: str) -> None:
-    """Remove a database, its data source and pages (no-op when unknown)."""
-    with state.lock:
-        db = state.databases.pop(database_id, None)
-        if db is None:
-            return
-        state.data_sources.pop(db.data_source_id, None)
-        for page_id in [p.id for p in state.pages.values() if p.database_id == database_id]:
-            del state.pages[page_id]
-
-
-def page_record(state: SandboxState, page_id: str) -> dict[str, Any] | None:
-    """``{"page", "history"}`` for the control API, or None when unknown."""
-    with state.lock:
-        page = state.pages.get(page_id)
-        if page is None:
-            return None
-        db = state.databases[page.database_id]
-        return {"page": render_page(db, page), "history": copy.deepcopy(page.history)}
-
-
-def database_page_records(state: SandboxState, database_id: str) -> list[dict[str, Any]] | None:
-    """All pages of a database (including trashed) in created order, or None when unknown."""
-    with state.lock:
-        if database_id not in state.databases:
-            return None
-        pages = [p for p in state.pages.values() if p.database_id == database_id]
-        pages.sort(key=lambda p: (p.created_ms, p.id))
-        return [r for p in pages if (r := page_record(state, p.id)) is not None]

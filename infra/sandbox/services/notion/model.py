@@ -1,8 +1,8 @@
 """Notion object model for the fake Notion API (API version 2025-09-03).
 
-Holds the parts that do not depend on HTTP: errors in Notion's error shape, id parsing,
-data-source schemas, validation of property values sent by clients, and rendering of
-database / data source / page objects exactly as the real API shapes them. Being strict
+Holds the parts that do not depend on HTTP: the stored objects, id parsing, data-source
+schemas, validation of property values sent by clients, and rendering of database / data
+source / page objects exactly as the real API shapes them. Being strict
 here (type checks, the 2000-character rich-text limit, unknown status options) is the
 point: code that passes against the sandbox should not fail against the real service.
 """
@@ -13,10 +13,12 @@ import copy
 import hashlib
 import re
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from infra.sandbox.state import NotionDatabase, NotionPage, PropertySchema, iso_ms
+from infra.sandbox.core.clock import iso_ms
+from infra.sandbox.services.notion.errors import NotionError, validation_error
 
 #: The user every sandbox object claims to be created / edited by.
 SANDBOX_USER_ID = "5a1e0000-0000-4000-8000-00000000beef"
@@ -52,33 +54,42 @@ _ANNOTATIONS = {
 }
 
 
-class NotionError(Exception):
-    """An error the fake API answers with ``{"object": "error", ...}``."""
+@dataclass
+class PropertySchema:
+    """One column of a data source. ``options``/``groups`` only matter for status/select."""
 
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers or {}
+    id: str
+    name: str
+    type: str
+    options: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list)
 
 
-def validation_error(message: str) -> NotionError:
-    """Shortcut for the most common error: 400 ``validation_error``."""
-    return NotionError(400, "validation_error", message)
+@dataclass
+class NotionDatabase:
+    """A database with exactly one data source (the common case since API 2025-09-03)."""
+
+    id: str
+    data_source_id: str
+    token: str
+    title: str
+    schema: dict[str, PropertySchema]
+    created_ms: int
+    last_edited_ms: int
+    parent_page_id: str
 
 
-def error_body(status: int, code: str, message: str) -> dict[str, Any]:
-    """The JSON body of a Notion API error, as notion-client parses it."""
-    return {
-        "object": "error",
-        "status": status,
-        "code": code,
-        "message": message,
-        "request_id": str(uuid.uuid4()),
-    }
+@dataclass
+class NotionPage:
+    """A row. ``values`` maps property name to the inner API value (e.g. a rich-text list)."""
+
+    id: str
+    database_id: str
+    created_ms: int
+    last_edited_ms: int
+    values: dict[str, Any]
+    in_trash: bool = False
+    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 def normalize_id(raw: str, field: str) -> str:
