@@ -22,7 +22,7 @@ PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.
 @pytest.fixture(scope="session")
 def sandbox():
     """One sandbox process for the session; tests make their own Notion databases."""
-    from infra.sandbox.testing import Sandbox
+    from infra.sandbox.core.client import Sandbox
 
     sb = Sandbox.start()
     yield sb

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.sandbox.testing import Sandbox
+from infra.sandbox.core.client import Sandbox
 
 
 @pytest.fixture(scope="module")

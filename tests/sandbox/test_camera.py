@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 
 from flows.camera.portal import CHROMIUM_FLAGS, chromium_path
+from infra.sandbox.core.client import Sandbox, SandboxError
 from infra.sandbox.services.camera.seeds import DEMO_PASSWORD, DEMO_USERNAME
-from infra.sandbox.testing import Sandbox, SandboxError
 
 #: 2025-11-26T23:00:00Z, a multiple of 600: the newest frame while the clock reads NOW.
 NEWEST = 1_764_198_000
@@ -55,7 +55,7 @@ def decode(data: bytes) -> Image.Image:
 
 
 def test_login_sets_the_cookie_and_redirects_to_next(sb: Sandbox) -> None:
-    sb.camera_portal({"in_gate": {}}, now=NOW)
+    sb.camera.portal({"in_gate": {}}, now=NOW)
     with client(sb) as http:
         bounced = http.get("/camera/streams/in_gate")
         assert bounced.status_code == 302
@@ -80,19 +80,19 @@ def test_login_sets_the_cookie_and_redirects_to_next(sb: Sandbox) -> None:
         index = http.get("/camera/")
         assert index.status_code == 200 and 'href="/camera/streams/in_gate"' in index.text
 
-    assert sb.camera_stats() == {"logins": 1, "failed_logins": 0, "sessions": 1}
+    assert sb.camera.stats() == {"logins": 1, "failed_logins": 0, "sessions": 1}
 
 
 @pytest.mark.parametrize("next_path", ["", "/media/files/a.jpg", "https://elsewhere.test/"])
 def test_login_only_redirects_inside_the_portal(sb: Sandbox, next_path: str) -> None:
-    sb.camera_portal({"in_gate": {}}, now=NOW)
+    sb.camera.portal({"in_gate": {}}, now=NOW)
     form = {"username": USER, "password": PASSWORD, "next": next_path}
-    answer = httpx.post(f"{sb.camera_base_url}/login", data=form)
+    answer = httpx.post(f"{sb.camera.base_url}/login", data=form)
     assert answer.status_code == 303 and answer.headers["location"] == "/camera/"
 
 
 def test_wrong_credentials_stay_on_the_login_page_and_count(sb: Sandbox) -> None:
-    sb.camera_portal({"in_gate": {}}, now=NOW)
+    sb.camera.portal({"in_gate": {}}, now=NOW)
     with client(sb) as http:
         for username, password in ((USER, "wrong"), ("someone", PASSWORD)):
             answer = http.post(
@@ -104,11 +104,11 @@ def test_wrong_credentials_stay_on_the_login_page_and_count(sb: Sandbox) -> None
             assert '<p class="error">Invalid user name or password</p>' in answer.text
             assert "set-cookie" not in answer.headers and not http.cookies
         assert http.get("/camera/streams/in_gate").status_code == 302
-    assert sb.camera_stats() == {"logins": 0, "failed_logins": 2, "sessions": 0}
+    assert sb.camera.stats() == {"logins": 0, "failed_logins": 2, "sessions": 0}
 
 
 def test_pages_and_images_redirect_to_login_without_a_valid_session(sb: Sandbox) -> None:
-    sb.camera_portal({"in_gate": {}}, now=NOW)
+    sb.camera.portal({"in_gate": {}}, now=NOW)
     paths = ["/camera/", "/camera/streams/in_gate", f"/camera/images/in_gate/{NEWEST}.jpg"]
     for cookies in ({}, {"portal_session": "made-up"}):
         with httpx.Client(base_url=sb.base_url, cookies=cookies) as http:
@@ -127,14 +127,14 @@ def test_pages_and_images_redirect_to_login_without_a_valid_session(sb: Sandbox)
 
 
 def test_listing_is_rendered_from_embedded_json(sb: Sandbox) -> None:
-    made = sb.camera_portal(
+    made = sb.camera.portal(
         {"in_gate": {}, "out_gate": {"interval_seconds": 300, "window": 3}}, now=NOW
     )
     in_gate = [NEWEST - i * 600 for i in range(12)]
     out_gate = [NEWEST, NEWEST - 300, NEWEST - 600]
     assert [f["frame_id"] for f in made["streams"]["in_gate"]] == in_gate
     assert [f["frame_id"] for f in made["streams"]["out_gate"]] == out_gate
-    assert made["streams"]["in_gate"] == sb.camera_frames("in_gate")
+    assert made["streams"]["in_gate"] == sb.camera.frames("in_gate")
 
     with client(sb) as http:
         login(http)
@@ -156,7 +156,7 @@ def test_listing_is_rendered_from_embedded_json(sb: Sandbox) -> None:
         assert image(http, "in_gate", NEWEST).status_code == 200
         assert http.get(f"/camera/images/in_gate/0{NEWEST}.jpg").status_code == 404
 
-    frame = sb.camera_frames("in_gate")[0]
+    frame = sb.camera.frames("in_gate")[0]
     assert frame == {
         "captured_at": "2025-11-26T23:00:00Z",
         "frame_id": NEWEST,
@@ -179,7 +179,7 @@ def test_each_kind_serves_what_it_promises(sb: Sandbox) -> None:
         iso(t[1]): "frozen",
         iso(t[0]): "frozen",
     }
-    sb.camera_portal({"in_gate": {"kinds": kinds, "window": 8}}, now=NOW, image_size=(200, 100))
+    sb.camera.portal({"in_gate": {"kinds": kinds, "window": 8}}, now=NOW, image_size=(200, 100))
     with client(sb) as http:
         login(http)
         served = {frame_id: image(http, "in_gate", frame_id) for frame_id in t}
@@ -209,7 +209,7 @@ def test_each_kind_serves_what_it_promises(sb: Sandbox) -> None:
     assert decode(served[t[0]].content).size == (200, 100)
     assert served[t[2]].content != ok.content, "different frames, different pictures"
 
-    listed = {f["frame_id"]: f for f in sb.camera_frames("in_gate")}
+    listed = {f["frame_id"]: f for f in sb.camera.frames("in_gate")}
     assert [listed[x]["kind"] for x in t] == [
         "frozen", "frozen", "ok", "missing", "empty", "html", "truncated", "ok"
     ]  # fmt: skip
@@ -222,7 +222,7 @@ def test_each_kind_serves_what_it_promises(sb: Sandbox) -> None:
 
 
 def test_ok_frames_are_deterministic_and_differ_over_time(sb: Sandbox) -> None:
-    sb.camera_portal({"in_gate": {}, "out_gate": {}}, now=NOW)
+    sb.camera.portal({"in_gate": {}, "out_gate": {}}, now=NOW)
     with client(sb) as http:
         login(http)
         first = image(http, "in_gate", NEWEST).content
@@ -230,7 +230,7 @@ def test_ok_frames_are_deterministic_and_differ_over_time(sb: Sandbox) -> None:
         assert image(http, "in_gate", NEWEST - 600).content != first
         assert image(http, "out_gate", NEWEST).content != first
         assert decode(first).size == (320, 240)
-    sb.camera_portal({"in_gate": {}}, now=NOW, username="other", password="x")
+    sb.camera.portal({"in_gate": {}}, now=NOW, username="other", password="x")
     with client(sb) as http:
         login(http, "other", "x")
         assert image(http, "in_gate", NEWEST).content == first, "same frame, same bytes"
@@ -242,8 +242,8 @@ def test_frozen_from_repeats_the_last_picture_until_a_kind_says_otherwise(sb: Sa
         "frozen_from": iso(t[9] + 120),  # between frames: t[9] is the last good one
         "kinds": {iso(t[5]): "ok", iso(t[3]): "missing"},
     }
-    sb.camera_portal({"in_gate": stream}, now=NOW)
-    frames = {f["frame_id"]: f for f in sb.camera_frames("in_gate")}
+    sb.camera.portal({"in_gate": stream}, now=NOW)
+    frames = {f["frame_id"]: f for f in sb.camera.frames("in_gate")}
     assert [frames[x]["kind"] for x in t[:10]] == [
         "frozen", "frozen", "frozen", "missing", "frozen", "ok", "frozen", "frozen", "frozen", "ok"
     ]  # fmt: skip
@@ -260,8 +260,8 @@ def test_frozen_from_repeats_the_last_picture_until_a_kind_says_otherwise(sb: Sa
 
 
 def test_a_stream_frozen_since_epoch_repeats_frame_zero(sb: Sandbox) -> None:
-    sb.camera_portal({"in_gate": {"frozen_from": "1970-01-01T00:00:00Z"}}, now=NOW)
-    listed = sb.camera_frames("in_gate")
+    sb.camera.portal({"in_gate": {"frozen_from": "1970-01-01T00:00:00Z"}}, now=NOW)
+    listed = sb.camera.frames("in_gate")
     assert {f["kind"] for f in listed} == {"frozen"} and len(listed) == 12
     with client(sb) as http:
         login(http)
@@ -271,36 +271,36 @@ def test_a_stream_frozen_since_epoch_repeats_frame_zero(sb: Sandbox) -> None:
 
 
 def test_the_clock_moves_the_listing(sb: Sandbox) -> None:
-    sb.camera_portal({"in_gate": {"window": 4}}, now=NOW)
+    sb.camera.portal({"in_gate": {"window": 4}}, now=NOW)
     with client(sb) as http:
         login(http)
         assert image(http, "in_gate", NEWEST + 600).status_code == 404
-        sb.camera_clock("2025-11-27T00:10:00+01:00")  # = 23:10 UTC, exactly on a frame
-        ids = [f["frame_id"] for f in sb.camera_frames("in_gate")]
+        sb.camera.clock("2025-11-27T00:10:00+01:00")  # = 23:10 UTC, exactly on a frame
+        ids = [f["frame_id"] for f in sb.camera.frames("in_gate")]
         assert ids == [NEWEST + 600, NEWEST, NEWEST - 600, NEWEST - 1200]
         assert image(http, "in_gate", NEWEST + 600).status_code == 200
         page = embedded_frames(http.get("/camera/streams/in_gate").text)
         assert page[0]["captured_at"] == iso(NEWEST + 600)
 
-    sb.camera_clock("2025-11-26T23:09:59.999Z")
-    assert sb.camera_frames("in_gate")[0]["frame_id"] == NEWEST, "not yet 23:10"
+    sb.camera.clock("2025-11-26T23:09:59.999Z")
+    assert sb.camera.frames("in_gate")[0]["frame_id"] == NEWEST, "not yet 23:10"
 
-    sb.camera_clock(None)
-    newest = sb.camera_frames("in_gate")[0]["frame_id"]
+    sb.camera.clock(None)
+    newest = sb.camera.frames("in_gate")[0]["frame_id"]
     assert 0 <= time.time() - newest < 600 + 5, "live wall clock"
 
 
 def test_expire_invalidates_sessions_after_n_successful_requests(sb: Sandbox) -> None:
-    sb.camera_portal({"in_gate": {"kinds": {iso(NEWEST - 600): "missing"}}}, now=NOW)
+    sb.camera.portal({"in_gate": {"kinds": {iso(NEWEST - 600): "missing"}}}, now=NOW)
     with client(sb) as http, client(sb) as other:
         login(http)
         login(other)
-        sb.camera_expire(3)
+        sb.camera.expire(3)
         assert http.get("/camera/streams/in_gate").status_code == 200
         assert image(http, "in_gate", NEWEST - 600).status_code == 404, "not a success"
         assert image(http, "in_gate", NEWEST).status_code == 200
         assert image(other, "in_gate", NEWEST).status_code == 200  # third: sessions die now
-        assert sb.camera_stats()["sessions"] == 0
+        assert sb.camera.stats()["sessions"] == 0
         for session in (http, other):
             answer = image(session, "in_gate", NEWEST)
             assert answer.status_code == 302
@@ -309,13 +309,13 @@ def test_expire_invalidates_sessions_after_n_successful_requests(sb: Sandbox) ->
         login(http)
         for _ in range(5):
             assert image(http, "in_gate", NEWEST).status_code == 200, "one-shot"
-        sb.camera_expire(0)
+        sb.camera.expire(0)
         assert http.get("/camera/streams/in_gate").status_code == 302
-    assert sb.camera_stats() == {"logins": 3, "failed_logins": 0, "sessions": 0}
+    assert sb.camera.stats() == {"logins": 3, "failed_logins": 0, "sessions": 0}
 
 
 def test_generic_faults_and_the_request_log_cover_camera_paths(sb: Sandbox) -> None:
-    sb.camera_portal({"in_gate": {}}, now=NOW)
+    sb.camera.portal({"in_gate": {}}, now=NOW)
     path = f"/camera/images/in_gate/{NEWEST}.jpg"
     with client(sb) as http:
         login(http)
@@ -335,7 +335,7 @@ def test_generic_faults_and_the_request_log_cover_camera_paths(sb: Sandbox) -> N
 
 
 def test_concurrent_image_downloads_share_one_session(sb: Sandbox) -> None:
-    made = sb.camera_portal({"in_gate": {}, "out_gate": {}}, now=NOW)
+    made = sb.camera.portal({"in_gate": {}, "out_gate": {}}, now=NOW)
     frames = made["streams"]["in_gate"] + made["streams"]["out_gate"]
     with client(sb) as http:
         login(http)
@@ -358,26 +358,26 @@ def test_control_api_rejects_bad_portals_and_reset_forgets(sb: Sandbox) -> None:
         ({"in_gate": {}}, {"now": "2025-13-40"}, "now"),
     ]:
         with pytest.raises(SandboxError, match="400") as caught:
-            sb.camera_portal(streams, **extra)
+            sb.camera.portal(streams, **extra)
         assert mentioned in str(caught.value)
     answer = httpx.post(f"{sb.base_url}/_sandbox/camera/portal", json={"streams": {}, "x": 1})
     assert answer.status_code == 400 and "username" in answer.text and "x" in answer.text
     with pytest.raises(SandboxError, match="400"):
-        sb.camera_expire(-1)
+        sb.camera.expire(-1)
 
-    sb.camera_portal({"in_gate": {}}, now=NOW)
+    sb.camera.portal({"in_gate": {}}, now=NOW)
     with pytest.raises(SandboxError, match="404"):
-        sb.camera_frames("out_gate")
+        sb.camera.frames("out_gate")
     sb.reset()
-    for call in (lambda: sb.camera_frames("in_gate"), sb.camera_stats):
+    for call in (lambda: sb.camera.frames("in_gate"), sb.camera.stats):
         with pytest.raises(SandboxError, match="404"):
             call()
-    assert httpx.get(f"{sb.camera_base_url}/login").status_code == 404
+    assert httpx.get(f"{sb.camera.base_url}/login").status_code == 404
 
 
 def test_the_demo_seed_has_a_live_portal(sb: Sandbox) -> None:
     seeded = sb.seed("demo")["camera"]
-    assert seeded["base_url"] == sb.camera_base_url
+    assert seeded["base_url"] == sb.camera.base_url
     assert seeded["streams"] == ["in_gate", "out_gate"]
     with client(sb) as http:
         form = {"username": DEMO_USERNAME, "password": DEMO_PASSWORD, "next": ""}
@@ -388,25 +388,25 @@ def test_the_demo_seed_has_a_live_portal(sb: Sandbox) -> None:
             newest = int(listed[0]["url"].rsplit("/", 1)[1].removesuffix(".jpg"))
             assert newest % 600 == 0 and 0 <= time.time() - newest < 605
             assert decode(http.get(listed[-1]["url"]).content).format == "JPEG"
-    assert {f["kind"] for f in sb.camera_frames("out_gate")} == {"ok"}
+    assert {f["kind"] for f in sb.camera.frames("out_gate")} == {"ok"}
 
 
 def test_chromium_logs_in_through_the_form_and_sees_the_rendered_links(sb: Sandbox) -> None:
     from playwright.sync_api import sync_playwright
 
-    sb.camera_portal({"in_gate": {"window": 5}}, now=NOW)
-    expected = [f["captured_at"] for f in sb.camera_frames("in_gate")]
+    sb.camera.portal({"in_gate": {"window": 5}}, now=NOW)
+    expected = [f["captured_at"] for f in sb.camera.frames("in_gate")]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page()
-            page.goto(f"{sb.camera_base_url}/streams/in_gate")
-            assert page.url.startswith(f"{sb.camera_base_url}/login?next=")
+            page.goto(f"{sb.camera.base_url}/streams/in_gate")
+            assert page.url.startswith(f"{sb.camera.base_url}/login?next=")
             page.fill("input[name=username]", USER)
             page.fill("input[name=password]", PASSWORD)
             with page.expect_navigation(wait_until="load"):
                 page.click("button[type=submit]")
-            assert page.url == f"{sb.camera_base_url}/streams/in_gate"
+            assert page.url == f"{sb.camera.base_url}/streams/in_gate"
             links = page.eval_on_selector_all(
                 "a.frame",
                 "els => els.map(e => [e.getAttribute('href'), e.dataset.capturedAt])",

@@ -11,7 +11,7 @@ import pytest
 from notion_client import APIResponseError, Client
 from notion_client.client import RetryOptions
 
-from infra.sandbox.testing import Sandbox, SandboxError
+from infra.sandbox.core.client import Sandbox, SandboxError
 
 QUERY = r"^/notion/v1/data_sources/.*/query$"
 
@@ -22,12 +22,12 @@ def at(record: dict) -> datetime:
 
 @pytest.fixture
 def db(sb: Sandbox) -> dict:
-    return sb.create_notion_database([{"name": "a", "url": "https://x.test/a", "status": "New"}])
+    return sb.notion.create_database([{"name": "a", "url": "https://x.test/a", "status": "New"}])
 
 
 def test_429_with_retry_after_is_honoured_by_the_client_retry(sb: Sandbox, db: dict) -> None:
     sb.add_fault(QUERY, status=429, retry_after=1, times=1)
-    notion = Client(auth="test-token", base_url=sb.notion_base_url)  # default retry options
+    notion = Client(auth="test-token", base_url=sb.notion.base_url)  # default retry options
 
     started = time.monotonic()
     answer = notion.data_sources.query(data_source_id=db["data_source_id"])
@@ -43,7 +43,7 @@ def test_429_with_retry_after_is_honoured_by_the_client_retry(sb: Sandbox, db: d
 
 def test_429_body_and_header_are_notion_shaped(sb: Sandbox, db: dict) -> None:
     sb.add_fault(r"^/notion/", status=429, retry_after=7)
-    answer = httpx.get(f"{sb.notion_base_url}/v1/databases/{db['database_id']}")
+    answer = httpx.get(f"{sb.notion.base_url}/v1/databases/{db['database_id']}")
     assert answer.status_code == 429 and answer.headers["retry-after"] == "7"
     body = answer.json()
     assert body["object"] == "error" and body["status"] == 429
@@ -53,7 +53,7 @@ def test_429_body_and_header_are_notion_shaped(sb: Sandbox, db: dict) -> None:
 def test_retries_give_up_and_5xx_on_patch_is_not_retried(sb: Sandbox, db: dict) -> None:
     notion = Client(
         auth="test-token",
-        base_url=sb.notion_base_url,
+        base_url=sb.notion.base_url,
         retry=RetryOptions(max_retries=2, initial_retry_delay_ms=10, max_retry_delay_ms=50),
     )
     sb.add_fault(QUERY, status=429, retry_after=0)
@@ -72,12 +72,12 @@ def test_retries_give_up_and_5xx_on_patch_is_not_retried(sb: Sandbox, db: dict) 
         notion.pages.update(page_id=db["page_ids"][0], properties={"Size": {"number": 1}})
     assert caught.value.code == "internal_server_error" and caught.value.status == 500
     assert len(sb.requests("/pages/")) == 1, "PATCH is not idempotent, so not retried"
-    assert sb.notion_page(db["page_ids"][0])["history"] == [], "the handler never ran"
+    assert sb.notion.page(db["page_ids"][0])["history"] == [], "the handler never ran"
 
 
 def test_malformed_json(sb: Sandbox, db: dict) -> None:
     sb.add_fault(QUERY, malformed=True, times=1)
-    notion = Client(auth="test-token", base_url=sb.notion_base_url)
+    notion = Client(auth="test-token", base_url=sb.notion.base_url)
     with pytest.raises(json.JSONDecodeError):
         notion.data_sources.query(data_source_id=db["data_source_id"])
     assert [r["status"] for r in sb.requests(QUERY)] == [200]
@@ -86,7 +86,7 @@ def test_malformed_json(sb: Sandbox, db: dict) -> None:
 
 def test_delay_is_pure_latency(sb: Sandbox, db: dict) -> None:
     sb.add_fault(r"^/notion/v1/databases/", delay_ms=400, times=1)
-    notion = Client(auth="test-token", base_url=sb.notion_base_url)
+    notion = Client(auth="test-token", base_url=sb.notion.base_url)
     started = time.monotonic()
     assert notion.databases.retrieve(database_id=db["database_id"])["object"] == "database"
     assert time.monotonic() - started >= 0.39
@@ -95,7 +95,7 @@ def test_delay_is_pure_latency(sb: Sandbox, db: dict) -> None:
 
 
 def test_rule_matching_order_method_and_times(sb: Sandbox) -> None:
-    url = sb.media_url("files/a.jpg")
+    url = sb.media.url("files/a.jpg")
     first = sb.add_fault(r"^/media/files/a\.jpg$", method="POST", status=418)
     second = sb.add_fault(r"/files/", status=503, times=2)
     third = sb.add_fault(r"\.jpg$", status=500, times=1)
@@ -122,7 +122,7 @@ def test_control_paths_are_never_faulted(sb: Sandbox) -> None:
     sb.add_fault(r"^/_sandbox", status=500)
     assert httpx.get(f"{sb.base_url}/_sandbox/health").json() == {"ok": True}
     assert sb.requests() == []
-    assert httpx.get(sb.media_url("files/x.png")).status_code == 500
+    assert httpx.get(sb.media.url("files/x.png")).status_code == 500
 
 
 def test_invalid_rules_are_rejected(sb: Sandbox) -> None:

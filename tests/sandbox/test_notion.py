@@ -11,7 +11,7 @@ from notion_client import APIResponseError, Client
 from notion_client.client import RetryOptions
 from notion_client.helpers import collect_paginated_api
 
-from infra.sandbox.testing import Sandbox
+from infra.sandbox.core.client import Sandbox
 
 TOKEN = "test-token"
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -60,7 +60,7 @@ CUSTOM_ROWS = [
 
 def client(sb: Sandbox, token: str = TOKEN) -> Client:
     retry = RetryOptions(max_retries=2, initial_retry_delay_ms=20, max_retry_delay_ms=3000)
-    return Client(auth=token, base_url=sb.notion_base_url, retry=retry)
+    return Client(auth=token, base_url=sb.notion.base_url, retry=retry)
 
 
 def text(page: dict[str, Any], name: str) -> str:
@@ -75,7 +75,7 @@ def status(page: dict[str, Any]) -> str | None:
 
 @pytest.fixture
 def custom(sb: Sandbox) -> dict[str, Any]:
-    return sb.create_notion_database(CUSTOM_ROWS, token=TOKEN, schema=CUSTOM_SCHEMA)
+    return sb.notion.create_database(CUSTOM_ROWS, token=TOKEN, schema=CUSTOM_SCHEMA)
 
 
 def created(op: str, value: str) -> dict[str, Any]:
@@ -88,7 +88,7 @@ def titles(notion: Client, data_source_id: str, **query: Any) -> list[str]:
 
 
 def test_database_and_data_source_shapes(sb: Sandbox) -> None:
-    made = sb.create_notion_database([{"url": "https://x.test/1"}], title="Links")
+    made = sb.notion.create_database([{"url": "https://x.test/1"}], title="Links")
     notion = client(sb)
 
     db = notion.databases.retrieve(database_id=made["database_id"])
@@ -122,7 +122,7 @@ def test_database_and_data_source_shapes(sb: Sandbox) -> None:
 
 
 def test_page_objects_look_like_the_real_api(sb: Sandbox) -> None:
-    made = sb.create_notion_database(
+    made = sb.notion.create_database(
         [{"name": "First", "url": "https://x.test/a", "status": "New", "Size": 3}]
     )
     notion = client(sb)
@@ -163,7 +163,7 @@ def test_page_objects_look_like_the_real_api(sb: Sandbox) -> None:
 
 
 def test_rows_get_increasing_created_time_and_default_order(sb: Sandbox) -> None:
-    made = sb.create_notion_database([{"name": f"r{i}"} for i in range(5)])
+    made = sb.notion.create_database([{"name": f"r{i}"} for i in range(5)])
     pages = client(sb).data_sources.query(data_source_id=made["data_source_id"])["results"]
     assert [p["id"] for p in pages] == made["page_ids"]
     created = [p["created_time"] for p in pages]
@@ -175,7 +175,7 @@ def test_query_filter_sorts_and_pagination_over_250_rows(sb: Sandbox) -> None:
         {"url": f"https://x.test/{i}", "status": "New" if i % 2 else "Done", "Size": i}
         for i in range(250)
     ]
-    made = sb.create_notion_database(rows)
+    made = sb.notion.create_database(rows)
     notion = client(sb)
     ds_id = made["data_source_id"]
 
@@ -202,7 +202,7 @@ def test_query_filter_sorts_and_pagination_over_250_rows(sb: Sandbox) -> None:
 
 
 def test_pagination_is_stable_while_pages_are_updated(sb: Sandbox) -> None:
-    made = sb.create_notion_database(
+    made = sb.notion.create_database(
         [{"name": f"r{i}", "url": f"https://x.test/{i}", "status": "New"} for i in range(23)]
     )
     notion = client(sb)
@@ -342,7 +342,7 @@ def test_query_validation_errors(sb: Sandbox, custom: dict[str, Any]) -> None:
 
 
 def test_update_page_applies_and_records_history(sb: Sandbox) -> None:
-    made = sb.create_notion_database([{"name": "a", "url": "https://x.test/a", "status": "New"}])
+    made = sb.notion.create_database([{"name": "a", "url": "https://x.test/a", "status": "New"}])
     page_id = made["page_ids"][0]
     notion = client(sb)
     created = notion.pages.retrieve(page_id=page_id)
@@ -366,7 +366,7 @@ def test_update_page_applies_and_records_history(sb: Sandbox) -> None:
     ds = notion.data_sources.retrieve(data_source_id=made["data_source_id"])
     assert "generic" in [o["name"] for o in ds["properties"]["Platform"]["select"]["options"]]
 
-    record = sb.notion_page(page_id)
+    record = sb.notion.page(page_id)
     assert record["page"] == {k: v for k, v in page.items() if k != "request_id"}
     assert len(record["history"]) == 1
     assert record["history"][0]["properties"] == patch
@@ -374,7 +374,7 @@ def test_update_page_applies_and_records_history(sb: Sandbox) -> None:
 
 
 def test_update_page_validation(sb: Sandbox) -> None:
-    made = sb.create_notion_database([{"name": "a", "status": "New"}])
+    made = sb.notion.create_database([{"name": "a", "status": "New"}])
     page_id = made["page_ids"][0]
     notion = client(sb)
     bad = [
@@ -395,12 +395,12 @@ def test_update_page_validation(sb: Sandbox) -> None:
             page_id=page_id,
             properties={"Platform": {"select": {"name": "new"}}, "Size": {"number": "x"}},
         )
-    record = sb.notion_page(page_id)
+    record = sb.notion.page(page_id)
     assert record["history"] == [] and record["page"]["properties"]["Platform"]["select"] is None
 
 
 def test_trashed_pages(sb: Sandbox) -> None:
-    made = sb.create_notion_database([{"name": "a"}, {"name": "b"}])
+    made = sb.notion.create_database([{"name": "a"}, {"name": "b"}])
     notion = client(sb)
     notion.pages.update(page_id=made["page_ids"][0], in_trash=True)
     results = notion.data_sources.query(data_source_id=made["data_source_id"])["results"]
@@ -410,8 +410,8 @@ def test_trashed_pages(sb: Sandbox) -> None:
 
 
 def test_auth_and_not_found(sb: Sandbox) -> None:
-    made = sb.create_notion_database([{"name": "a"}], token="right")
-    sb.create_notion_database([{"name": "b"}], token="other")
+    made = sb.notion.create_database([{"name": "a"}], token="right")
+    sb.notion.create_database([{"name": "b"}], token="other")
     cases = [
         (client(sb, "wrong"), "unauthorized", 401),
         (client(sb, "other"), "unauthorized", 401),  # a token of another database
@@ -446,13 +446,13 @@ def test_auth_and_not_found(sb: Sandbox) -> None:
 
 
 def test_raw_protocol_errors(sb: Sandbox) -> None:
-    made = sb.create_notion_database([{"name": "a"}])
-    url = f"{sb.notion_base_url}/v1/data_sources/{made['data_source_id']}/query"
+    made = sb.notion.create_database([{"name": "a"}])
+    url = f"{sb.notion.base_url}/v1/data_sources/{made['data_source_id']}/query"
     headers = {"Authorization": f"Bearer {TOKEN}", "Notion-Version": "2025-09-03"}
     answer = httpx.post(url, headers=headers, content=b"{nope")
     assert answer.status_code == 400 and answer.json()["code"] == "invalid_json"
     assert answer.json()["object"] == "error"
     no_version = {"Authorization": f"Bearer {TOKEN}"}
     assert httpx.post(url, headers=no_version, json={}).json()["code"] == "missing_version"
-    unknown = httpx.get(f"{sb.notion_base_url}/v1/nothing/here", headers=headers)
+    unknown = httpx.get(f"{sb.notion.base_url}/v1/nothing/here", headers=headers)
     assert unknown.status_code == 400 and unknown.json()["code"] == "invalid_request_url"

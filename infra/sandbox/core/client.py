@@ -1,9 +1,12 @@
-"""Run the sandbox as a subprocess and drive its control API.
+"""Run the sandbox as a subprocess and drive its control API: the test client.
 
-Used by pytest fixtures and ``make demo``::
+Used by pytest fixtures and benchmarks::
 
     with Sandbox.start(seed="demo") as sb:
-        client = notion_client.Client(auth="sandbox-notion-token", base_url=sb.notion_base_url)
+        client = notion_client.Client(auth="sandbox-notion-token", base_url=sb.notion.base_url)
+
+``Sandbox`` covers the core (reset, seeds, faults, request log); each discovered service
+adds its own client as ``sb.<name>`` (``sb.notion``, ``sb.camera``...).
 
 A real process (not an in-process ASGI transport) keeps the product's HTTP clients, retries
 and yt-dlp downloads exactly as they run in production.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
 import signal
 import socket
@@ -26,8 +30,11 @@ from typing import Any
 
 import httpx
 
+from infra.sandbox.core.paths import CONTROL_PREFIX, control_prefix, service_prefix
+from infra.sandbox.core.service import discover
+
 #: The repository root: the subprocess runs there so ``-m infra.sandbox`` resolves.
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 5.0
 HOST = "127.0.0.1"
@@ -52,7 +59,8 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 
 class Sandbox:
-    """A running sandbox process plus helpers for its ``/_sandbox`` control API."""
+    """A running sandbox process plus helpers for its ``/_sandbox`` control API, and one
+    client per service: ``sb.notion``, ``sb.camera``, ``sb.media``, ``sb.webhooks``."""
 
     def __init__(
         self, process: subprocess.Popen[bytes], port: int, log_path: Path, owns_log: bool
@@ -63,7 +71,17 @@ class Sandbox:
         self.log_path = log_path
         self._owns_log = owns_log
         self._http = httpx.Client(base_url=self.base_url, timeout=30.0)
+        self._attach_service_clients()
         atexit.register(self.stop)
+
+    def _attach_service_clients(self) -> None:
+        """``sb.<name>`` for every service, talking to ``/_sandbox/<name>``."""
+        for service in discover():
+            if hasattr(self, service.name):
+                raise SandboxError(f"service {service.name!r} clashes with Sandbox.{service.name}")
+            call = functools.partial(self._call_at, control_prefix(service.name))
+            client = service.client(self.base_url + service_prefix(service.name), call)
+            setattr(self, service.name, client)
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -164,42 +182,26 @@ class Sandbox:
     # --- control API ----------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, f"/_sandbox{path}", **kwargs)
+        return self._call_at(CONTROL_PREFIX, method, path, **kwargs)
+
+    def _call_at(self, prefix: str, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, f"{prefix}{path}", **kwargs)
         if response.is_error:
             raise SandboxError(
-                f"{method} /_sandbox{path} -> {response.status_code}: {response.text}"
+                f"{method} {prefix}{path} -> {response.status_code}: {response.text}"
             )
         return response.json()
 
     def reset(self) -> None:
-        """Forget all state, fault rules, request log and webhook deliveries."""
+        """Forget every service's data (webhook deliveries too), fault rules and the request log."""
         self._call("POST", "/reset")
 
     def seed(self, name: str = "demo") -> dict[str, Any]:
-        """Apply a named seed (``demo``); returns its ids and token."""
-        return self._call("POST", f"/seed/{name}")
+        """Apply a named seed (``demo``) in every service that has it.
 
-    def create_notion_database(
-        self,
-        rows: list[dict[str, Any]],
-        token: str = "test-token",
-        title: str = "Saved links",
-        **extra: Any,
-    ) -> dict[str, Any]:
-        """Create a database; ``extra`` may hold ``schema``, ``database_id``, ``data_source_id``.
-
-        Returns ``{"database_id", "data_source_id", "page_ids"}`` (page ids in row order).
+        Returns ``{"env": {variable: value}, "<service>": <what its seed made>, ...}``.
         """
-        body = {"token": token, "title": title, "rows": rows, **extra}
-        return self._call("POST", "/notion/databases", json=body)
-
-    def notion_page(self, page_id: str) -> dict[str, Any]:
-        """``{"page": <page object>, "history": [{"at", "properties"}, ...]}``."""
-        return self._call("GET", f"/notion/pages/{page_id}")
-
-    def notion_pages(self, database_id: str) -> list[dict[str, Any]]:
-        """``notion_page`` for every page of a database, in created order."""
-        return self._call("GET", f"/notion/databases/{database_id}/pages")
+        return self._call("POST", f"/seed/{name}")
 
     def add_fault(
         self,
@@ -240,66 +242,3 @@ class Sandbox:
     def clear_requests(self) -> None:
         """Empty the request log."""
         self._call("DELETE", "/requests")
-
-    def webhooks(self, name: str) -> list[dict[str, Any]]:
-        """Deliveries received at ``POST /webhooks/{name}`` (oldest first)."""
-        return self._call("GET", f"/webhooks/{name}")
-
-    def media_url(self, kind_path: str) -> str:
-        """``media_url("files/a.mp4")`` -> ``<base_url>/media/files/a.mp4``."""
-        return f"{self.base_url}/media/{kind_path.lstrip('/')}"
-
-    def camera_portal(
-        self,
-        streams: dict[str, dict[str, Any]],
-        username: str = "camera-user",
-        password: str = "camera-pass",
-        now: str | None = None,
-        image_size: tuple[int, int] | list[int] | None = None,
-    ) -> dict[str, Any]:
-        """Create/replace the camera portal; ``streams`` maps name to ``interval_seconds``,
-        ``window``, ``kinds`` and ``frozen_from`` (all optional). ``now=None`` = wall clock.
-
-        Returns ``{"streams": {name: camera_frames(name)}}``.
-        """
-        body: dict[str, Any] = {
-            "username": username,
-            "password": password,
-            "streams": streams,
-            "now": now,
-        }
-        if image_size is not None:
-            body["image_size"] = list(image_size)
-        return self._call("POST", "/camera/portal", json=body)
-
-    def camera_frames(self, stream: str) -> list[dict[str, Any]]:
-        """Listed frames, newest first: ``captured_at``, ``frame_id``, ``url``, ``kind``,
-        ``sha256`` (None when missing) and ``bytes`` of what the image URL serves."""
-        return self._call("GET", f"/camera/frames/{stream}")
-
-    def camera_clock(self, now: str | None) -> None:
-        """Fix the portal clock at ``now`` (ISO), or back to the wall clock with None."""
-        self._call("POST", "/camera/clock", json={"now": now})
-
-    def camera_expire(self, after_requests: int) -> None:
-        """Invalidate every session after that many more successful page/image requests."""
-        self._call("POST", "/camera/expire", json={"after_requests": after_requests})
-
-    def camera_stats(self) -> dict[str, Any]:
-        """``{"logins", "failed_logins", "sessions"}`` of the current portal."""
-        return self._call("GET", "/camera/stats")
-
-    @property
-    def camera_base_url(self) -> str:
-        """The portal root: log in at ``<camera_base_url>/login``."""
-        return f"{self.base_url}/camera"
-
-    @property
-    def notion_base_url(self) -> str:
-        """What to pass as ``base_url`` to ``notion_client.Client``."""
-        return f"{self.base_url}/notion"
-
-    @property
-    def webhook_base_url(self) -> str:
-        """Prefix for webhook targets: ``<webhook_base_url>/<name>``."""
-        return f"{self.base_url}/webhooks"
