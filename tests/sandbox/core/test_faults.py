@@ -130,3 +130,25 @@ def test_invalid_rules_are_rejected(sb: Sandbox) -> None:
         sb.add_fault(r"(unclosed", status=500)
     with pytest.raises(SandboxError, match="422"):
         sb.add_fault(r"x", status=42)
+
+
+def test_an_injected_fault_looks_like_an_error_of_the_service_it_hits(sb: Sandbox) -> None:
+    sb.add_fault(r"^/(notion|media|nowhere)/", method="GET", status=503)
+    notion = httpx.get(f"{sb.notion.base_url}/v1/databases/{'0' * 32}")
+    assert notion.status_code == 503
+    body = notion.json()
+    assert body["object"] == "error" and body["status"] == 503
+    assert body["code"] == "service_unavailable" and "injected" in body["message"]
+    for url in (sb.media.url("files/a.mp4"), f"{sb.base_url}/nowhere/x"):
+        answer = httpx.get(url)
+        assert answer.status_code == 503
+        assert answer.json() == {"error": "injected fault", "status": 503, "fault_id": "fault-1"}
+
+    sb.add_fault(r"^/(notion|media)/", method="POST", malformed=True)
+    notion_cut = httpx.post(f"{sb.notion.base_url}/v1/data_sources/{'0' * 32}/query", json={})
+    media_cut = httpx.post(sb.media.url("files/a.mp4"))
+    assert notion_cut.content.startswith(b'{"object": "list", "results": [')
+    assert media_cut.content == b'{"ok": tr'
+    for answer in (notion_cut, media_cut):
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "application/json"
