@@ -66,7 +66,7 @@ from flows.camera.portal import PortalBrowser
 from flows.camera.records import ImageIndex, StoredImage, camera_images
 from flows.common.db import engine_from_url, migrate
 from flows.common.paths import atomic_write_bytes
-from infra.sandbox.testing import Sandbox
+from infra.sandbox.core.client import Sandbox
 
 STREAMS = ("in_gate", "out_gate")
 PORTAL_NOW = "2026-11-26T12:00:00Z"
@@ -185,7 +185,7 @@ class Side:
         self.engine = engine_from_url(f"sqlite:///{self.db_path}")
         migrate(self.engine)
         self.portal = CameraPortal(
-            base_url=sb.camera_base_url,
+            base_url=sb.camera.base_url,
             username="bench",
             password=SecretStr("bench-pass"),
             streams=list(STREAMS),
@@ -264,9 +264,9 @@ def measure_download(images: int, latency_ms: int, concurrency: int = 3) -> dict
         prefect_test_harness(120),
     ):
         work = Path(tmp)
-        sb.camera_portal(streams, username="bench", password="bench-pass", now=PORTAL_NOW)
+        sb.camera.portal(streams, username="bench", password="bench-pass", now=PORTAL_NOW)
         for stream in STREAMS:  # the portal renders every JPEG once, before any timing
-            sb.camera_frames(stream)
+            sb.camera.frames(stream)
         flow_run(Side(sb, work, "warm-flow"), concurrency)  # imports, browser, harness
         seed_loop(Side(sb, work, "warm-loop"))
 

@@ -37,7 +37,7 @@ from flows.saved_links.flow import saved_links
 from flows.saved_links.notion_source import NotionSource
 from flows.saved_links.processor import LinkProcessor
 from flows.saved_links.records import LinkStore, MediaStore
-from infra.sandbox.testing import Sandbox
+from infra.sandbox.core.client import Sandbox
 
 
 class Side:
@@ -45,10 +45,10 @@ class Side:
 
     def __init__(self, sb: Sandbox, work: Path, name: str, links: int):
         token = f"bench-{uuid.uuid4().hex}"
-        rows = [{"url": sb.media_url(f"files/{name}-{i}.mp4")} for i in range(links)]
-        made = sb.create_notion_database(rows, token=token)
+        rows = [{"url": sb.media.url(f"files/{name}-{i}.mp4")} for i in range(links)]
+        made = sb.notion.create_database(rows, token=token)
         self.block = NotionLinksSource(
-            token=SecretStr(token), database_id=made["database_id"], base_url=sb.notion_base_url
+            token=SecretStr(token), database_id=made["database_id"], base_url=sb.notion.base_url
         )
         self.data_dir = work / name / "data"
         self.db_path = work / name / "app.db"

@@ -1,5 +1,5 @@
-"""Shared fixtures: the sandbox process, app databases on SQLite and PostgreSQL,
-and a Prefect test harness with the project's blocks saved in it."""
+"""Shared fixtures: the sandbox process (tests/fixtures/sandbox.py), app databases on
+SQLite and PostgreSQL, and a Prefect test harness with the project's blocks saved in it."""
 
 from __future__ import annotations
 
@@ -16,26 +16,9 @@ from flows.common.db import engine_from_url, migrate
 # The harness server's telemetry writes race the test's own SQLite writes.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+pytest_plugins = ["tests.fixtures.sandbox"]
+
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture(scope="session")
-def sandbox():
-    """One sandbox process for the session; tests make their own Notion databases."""
-    from infra.sandbox.testing import Sandbox
-
-    sb = Sandbox.start()
-    yield sb
-    sb.stop()
-
-
-@pytest.fixture
-def sb(sandbox):
-    """The sandbox with no faults and an empty request log for this test."""
-    sandbox.clear_faults()
-    sandbox.clear_requests()
-    yield sandbox
-    sandbox.clear_faults()
 
 
 @pytest.fixture(scope="session")

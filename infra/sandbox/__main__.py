@@ -11,9 +11,9 @@ import sys
 
 import uvicorn
 
-from infra.sandbox.app import create_app
-from infra.sandbox.media import QuietTruncationFilter
-from infra.sandbox.seeds import SEEDS
+from infra.sandbox.core.app import create_app
+from infra.sandbox.core.disconnect import QuietDisconnectFilter
+from infra.sandbox.core.service import discover, seed_names
 
 
 def _public_host(host: str) -> str:
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m infra.sandbox", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4300)
-    parser.add_argument("--seed", choices=sorted(SEEDS), default=None)
+    parser.add_argument("--seed", choices=seed_names(discover()), default=None)
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
 
@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> None:
         timeout_graceful_shutdown=3,
     )
     server = uvicorn.Server(config)
-    # uvicorn configured its loggers in Config(); truncations are deliberate, not errors.
-    logging.getLogger("uvicorn.error").addFilter(QuietTruncationFilter())
+    # uvicorn configured its loggers in Config(); deliberate disconnects are not errors.
+    logging.getLogger("uvicorn.error").addFilter(QuietDisconnectFilter())
     seeded = f" (seed: {args.seed})" if args.seed else ""
     print(f"sandbox listening on {base_url}{seeded}", file=sys.stderr, flush=True)
     server.run()

@@ -58,11 +58,11 @@ def camera(sb, tmp_path, monkeypatch):
     monkeypatch.setenv("AUTOMATIONS_DATA_DIR", str(tmp_path / "data"))
 
     def make(streams: dict[str, dict], now: str | None = NOW, **block_fields) -> CameraSetup:
-        sb.camera_portal(streams, username=USER, password=PASSWORD, now=now)
+        sb.camera.portal(streams, username=USER, password=PASSWORD, now=now)
         engine = engine_from_url(f"sqlite:///{tmp_path / 'app.db'}")
         migrate(engine)
         fields = {
-            "base_url": sb.camera_base_url,
+            "base_url": sb.camera.base_url,
             "username": USER,
             "password": SecretStr(PASSWORD),
             "streams": list(streams),

@@ -43,7 +43,7 @@ def test_both_streams_are_kept_indexed_and_not_fetched_again(camera_flow, sb, ar
         assert files[-1].parent == setup.data_dir / "images" / stream / "2026" / "11" / "26"
         noon = datetime(2026, 11, 26, 12, tzinfo=UTC)
         (row,) = setup.index.kept_between(stream, noon, noon)
-        served = {f["captured_at"]: f for f in sb.camera_frames(stream)}
+        served = {f["captured_at"]: f for f in sb.camera.frames(stream)}
         assert row.sha256 == served["2026-11-26T12:00:00Z"]["sha256"]
         assert (row.width, row.height) == (320, 240)
         assert (setup.data_dir / row.path).read_bytes() == files[-1].read_bytes()
@@ -54,13 +54,13 @@ def test_both_streams_are_kept_indexed_and_not_fetched_again(camera_flow, sb, ar
     again = camera_download(**setup.params())
     assert again["kept"] == 0
     assert setup.image_gets() == [], "nothing known is fetched twice"
-    assert sb.camera_stats()["logins"] == 2, "the second run reused the saved session"
+    assert sb.camera.stats()["logins"] == 2, "the second run reused the saved session"
 
 
 def test_the_next_run_fetches_only_the_frames_published_since(camera_flow, sb):
     setup = camera_flow({"in_gate": {"window": 3}}, now="2026-11-26T12:00:00Z")
     camera_download(**setup.params())
-    sb.camera_clock(LATER)
+    sb.camera.clock(LATER)
     sb.clear_requests()
     result = camera_download(**setup.params())
     assert result["kept"] == 3
@@ -108,7 +108,7 @@ def test_a_frozen_camera_is_marked_and_its_repeats_not_stored(camera_flow, sb):
 
 def test_a_session_that_expires_mid_run_logs_in_once_more_and_loses_nothing(camera_flow, sb):
     setup = camera_flow({"in_gate": {"window": 8}})
-    sb.camera_expire(4)  # the page and three images, then every session is void
+    sb.camera.expire(4)  # the page and three images, then every session is void
     result = camera_download(**setup.params(concurrent_downloads=1))
 
     assert result["streams"]["in_gate"]["kept"] == 8
@@ -157,7 +157,7 @@ def test_a_wrong_password_fails_at_once_and_never_shows_the_password(camera_flow
     assert state.is_failed()
     message = str(state.result(raise_on_failure=False))
     assert "'password'" in message and "wrong-pass-123" not in message
-    assert sb.camera_stats()["failed_logins"] == 1, "not retried"
+    assert sb.camera.stats()["failed_logins"] == 1, "not retried"
 
 
 def test_batch_size_takes_the_oldest_new_images_and_leaves_the_rest(camera_flow, sb):

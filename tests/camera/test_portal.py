@@ -29,10 +29,10 @@ def test_it_logs_in_lists_newest_frames_and_keeps_the_session_for_the_next_run(c
         listing = first.list_images("in_gate")
     assert first.logins == 1
     times = [img.captured_at for img in listing.images]
-    assert times == [parse_instant(f["captured_at"]) for f in sb.camera_frames("in_gate")]
+    assert times == [parse_instant(f["captured_at"]) for f in sb.camera.frames("in_gate")]
     assert times[0] == datetime(2026, 11, 26, 12, 0, tzinfo=UTC) and len(times) == 4
     assert all(
-        img.url.startswith(sb.camera_base_url + "/images/in_gate/") for img in listing.images
+        img.url.startswith(sb.camera.base_url + "/images/in_gate/") for img in listing.images
     )
 
     session = setup.data_dir / "camera" / "portal.session.json"
@@ -40,17 +40,17 @@ def test_it_logs_in_lists_newest_frames_and_keeps_the_session_for_the_next_run(c
     assert PASSWORD not in session.read_text()
     with browser(setup) as second:
         assert len(second.list_images("in_gate").images) == 4
-    assert second.logins == 0 and sb.camera_stats()["logins"] == 1
+    assert second.logins == 0 and sb.camera.stats()["logins"] == 1
 
 
 def test_an_expired_session_logs_in_again_once(camera, sb):
     setup = camera({"in_gate": {"window": 2}})
     with browser(setup) as first:
         first.list_images("in_gate")
-    sb.camera_expire(0)
+    sb.camera.expire(0)
     with browser(setup) as second:
         assert len(second.list_images("in_gate").images) == 2
-    assert second.logins == 1 and sb.camera_stats()["logins"] == 2
+    assert second.logins == 1 and sb.camera.stats()["logins"] == 2
 
 
 def test_a_wrong_password_is_refused_by_name_with_evidence(camera, sb):
@@ -62,7 +62,7 @@ def test_a_wrong_password_is_refused_by_name_with_evidence(camera, sb):
     assert "'portal'" in message and "'password'" in message and "not-the-password" not in message
     failures = sorted(p.suffix for p in (setup.data_dir / "images" / "_failures").iterdir())
     assert failures == [".html", ".png"]
-    assert sb.camera_stats()["failed_logins"] == 1
+    assert sb.camera.stats()["failed_logins"] == 1
 
 
 def test_a_failing_stream_page_leaves_a_screenshot_and_its_html(camera, sb):

@@ -27,15 +27,15 @@ class LinksSetup:
     app_db_block: str = ""
 
     def status(self, page_id: str) -> str | None:
-        status = self.sandbox.notion_page(page_id)["page"]["properties"]["Status"]["status"]
+        status = self.sandbox.notion.page(page_id)["page"]["properties"]["Status"]["status"]
         return status["name"] if status else None
 
     def prop_text(self, page_id: str, name: str) -> str:
-        items = self.sandbox.notion_page(page_id)["page"]["properties"][name]["rich_text"]
+        items = self.sandbox.notion.page(page_id)["page"]["properties"][name]["rich_text"]
         return "".join(i["plain_text"] for i in items)
 
     def history(self, page_id: str) -> list[dict]:
-        return self.sandbox.notion_page(page_id)["history"]
+        return self.sandbox.notion.page(page_id)["history"]
 
     def params(self, **extra) -> dict:
         return {
@@ -54,14 +54,14 @@ def links(prefect_harness, sb, tmp_path, monkeypatch):
 
     def make(rows: list[dict], token: str = "tok-" + uuid.uuid4().hex, **block_fields):
         setup = LinksSetup(sb, tmp_path / "data", tmp_path / "app.db", token)
-        made = sb.create_notion_database(rows, token=token)
+        made = sb.notion.create_database(rows, token=token)
         setup.database_id, setup.page_ids = made["database_id"], made["page_ids"]
         suffix = uuid.uuid4().hex[:8]
         setup.source_block, setup.app_db_block = f"links-{suffix}", f"app-db-{suffix}"
         fields = {
             "token": SecretStr(token),
             "database_id": setup.database_id,
-            "base_url": sb.notion_base_url,
+            "base_url": sb.notion.base_url,
             **block_fields,
         }
         NotionLinksSource(**fields).save(setup.source_block)

@@ -14,7 +14,7 @@ MEDIA_GETS = r"^/media/files/"
 
 
 def media(sb, path: str) -> str:
-    return sb.media_url(path)
+    return sb.media.url(path)
 
 
 def test_a_mixed_batch_ends_every_row_done_or_failed(links, sb):
@@ -51,7 +51,7 @@ def test_a_mixed_batch_ends_every_row_done_or_failed(links, sb):
         assert file.startswith(f"links/{platform}/")
         on_disk = setup.data_dir / file
         assert on_disk.is_file() and on_disk.stat().st_size > 0
-        page = sb.notion_page(page_id)["page"]["properties"]
+        page = sb.notion.page(page_id)["page"]["properties"]
         assert page["Size"]["number"] == on_disk.stat().st_size
         assert page["Platform"]["select"]["name"] == platform
     assert not list(setup.data_dir.glob("links/.partial/*")), "no partial files left behind"
@@ -91,7 +91,7 @@ def test_the_same_media_is_downloaded_once_for_two_rows_and_two_runs(links, sb):
 
     # put both rows back to New: the re-run finds the media in the archive
     sb.clear_requests()
-    notion = Client(auth=setup.token, base_url=sb.notion_base_url)
+    notion = Client(auth=setup.token, base_url=sb.notion.base_url)
     for page_id in setup.page_ids:
         notion.pages.update(page_id=page_id, properties={"Status": {"status": {"name": "New"}}})
     counts = saved_links(**setup.params())

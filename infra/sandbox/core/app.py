@@ -1,0 +1,77 @@
+"""Assembles the sandbox: the core's control API, then every discovered service.
+
+Each service's public routes go under ``/<name>``, its control routes under
+``/_sandbox/<name>``, its exception handlers on the app. Fault injection and the request log
+wrap them all.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+from fastapi import FastAPI
+from starlette.routing import BaseRoute
+
+from infra.sandbox.core import control
+from infra.sandbox.core.clock import Clock
+from infra.sandbox.core.faults import GENERIC_FORMAT, FaultFormat, FaultMiddleware, FaultRules
+from infra.sandbox.core.paths import CONTROL_PREFIX, control_prefix, service_prefix
+from infra.sandbox.core.requestlog import RequestLog, RequestLogMiddleware
+from infra.sandbox.core.service import Core, Service, ServiceError, apply_seed, discover
+
+
+def create_app(base_url: str, seed: str | None = None) -> FastAPI:
+    """Build the app. ``base_url`` is how clients reach it (seeds put it in URLs)."""
+    lock = threading.RLock()
+    clock = Clock()
+    faults = FaultRules(lock)
+    log = RequestLog(lock, clock)
+    core = Core(lock, clock, base_url)
+    services = [service(core) for service in discover()]
+    app = FastAPI(
+        title="Sandbox of outside services",
+        docs_url=f"{CONTROL_PREFIX}/docs",
+        redoc_url=None,
+        openapi_url=f"{CONTROL_PREFIX}/openapi.json",
+    )
+    core_routes = control.build_router(lock, faults, log, services)
+    _check_names(services, [*app.routes, *core_routes.routes])
+    app.include_router(core_routes)
+    for service in services:
+        app.include_router(service.routes(), prefix=service_prefix(service.name))
+        routes = service.control_routes()
+        if routes is not None:
+            app.include_router(routes, prefix=control_prefix(service.name), tags=["control"])
+        for exc_type, handler in service.exception_handlers().items():
+            app.add_exception_handler(exc_type, handler)
+    # Added last = outermost: the log sees the final status, including injected faults.
+    app.add_middleware(FaultMiddleware, rules=faults, format_for=_fault_formats(services))
+    app.add_middleware(RequestLogMiddleware, log=log)
+    if seed is not None:
+        apply_seed(services, seed)
+    return app
+
+
+def _check_names(services: Sequence[Service], core_routes: Sequence[BaseRoute]) -> None:
+    """A service named like a core control route (``faults``) would be shadowed by it."""
+    taken = {"env"}  # a key of the seed answer
+    for route in core_routes:
+        path = getattr(route, "path", "")
+        if path.startswith(CONTROL_PREFIX + "/"):
+            taken.add(path.split("/")[2])
+    for service in services:
+        if service.name in taken:
+            raise ServiceError(f"service name {service.name!r} is taken by the core")
+
+
+def _fault_formats(services: Sequence[Service]) -> Callable[[str], FaultFormat]:
+    """The fault format of the service whose ``/<name>/`` prefix a path has, else generic."""
+    by_prefix: dict[str, FaultFormat] = {
+        service_prefix(service.name) + "/": service for service in services
+    }
+
+    def format_for(path: str) -> FaultFormat:
+        return by_prefix.get(path[: path.find("/", 1) + 1], GENERIC_FORMAT)
+
+    return format_for

@@ -1,0 +1,1 @@
+"""The fake outside services, one folder each; ``infra.sandbox.core.service`` finds them."""
