@@ -14,7 +14,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from flows.camera.portal import CHROMIUM_FLAGS, chromium_path
+from flows.common.browser import launch_chromium
 from infra.sandbox.core.client import Sandbox, SandboxError
 from infra.sandbox.services.camera.seeds import DEMO_PASSWORD, DEMO_USERNAME
 
@@ -397,7 +397,7 @@ def test_chromium_logs_in_through_the_form_and_sees_the_rendered_links(sb: Sandb
     sb.camera.portal({"in_gate": {"window": 5}}, now=NOW)
     expected = [f["captured_at"] for f in sb.camera.frames("in_gate")]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        browser = launch_chromium(p)
         try:
             page = browser.new_page()
             page.goto(f"{sb.camera.base_url}/streams/in_gate")
