@@ -47,7 +47,7 @@ def test_a_failed_run_is_notified_through_the_alerts_block(live):
 def test_a_parameter_outside_its_limits_is_refused_before_a_run_exists(live):
     with pytest.raises(RuntimeError, match="batch_size") as refused:
         live.run_deployment("batch_size=0", name="camera-download/every-10-minutes")
-    assert "greater than or equal to 1" in str(refused.value)
+    assert "0 is less than the minimum of 1" in str(refused.value)
 
 
 def test_the_webhook_url_is_kept_as_a_secret(live):
