@@ -52,7 +52,6 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 from prefect.testing.utilities import prefect_test_harness
-from prefect_sqlalchemy import ConnectionComponents, SqlAlchemyConnector, SyncDriver
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, insert, select
 
@@ -64,7 +63,7 @@ from flows.camera.flow import camera_download
 from flows.camera.images import check_image, image_path
 from flows.camera.portal import PortalBrowser
 from flows.camera.records import ImageIndex, StoredImage, camera_images
-from flows.common.db import engine_from_url, migrate
+from flows.common.db import connector, engine_from_url, migrate
 from flows.common.paths import atomic_write_bytes
 from infra.sandbox.core.client import Sandbox
 
@@ -227,11 +226,7 @@ def seed_loop(side: Side) -> int:
 
 def flow_run(side: Side, concurrency: int) -> int:
     side.portal.save(f"bench-portal-{side.name}", overwrite=True)
-    SqlAlchemyConnector(
-        connection_info=ConnectionComponents(
-            driver=SyncDriver.SQLITE_PYSQLITE, database=str(side.db_path)
-        )
-    ).save(f"bench-db-{side.name}", overwrite=True)
+    connector(f"sqlite:///{side.db_path}").save(f"bench-db-{side.name}", overwrite=True)
     os.environ["AUTOMATIONS_DATA_DIR"] = str(side.data_dir)
     result = camera_download(
         concurrent_downloads=concurrency,

@@ -26,11 +26,10 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 from prefect.testing.utilities import prefect_test_harness
-from prefect_sqlalchemy import ConnectionComponents, SqlAlchemyConnector, SyncDriver
 from pydantic import SecretStr
 
 from blocks.notion import NotionLinksSource
-from flows.common.db import engine_from_url, migrate
+from flows.common.db import connector, engine_from_url, migrate
 from flows.saved_links.download import Downloader
 from flows.saved_links.errors import LinkError
 from flows.saved_links.flow import saved_links
@@ -73,11 +72,7 @@ def plain_loop(side: Side) -> dict[str, int]:
 
 def flow_run(side: Side, name: str) -> dict[str, int]:
     side.block.save(f"bench-{name}", overwrite=True)
-    SqlAlchemyConnector(
-        connection_info=ConnectionComponents(
-            driver=SyncDriver.SQLITE_PYSQLITE, database=str(side.db_path)
-        )
-    ).save(f"bench-db-{name}", overwrite=True)
+    connector(f"sqlite:///{side.db_path}").save(f"bench-db-{name}", overwrite=True)
     os.environ["AUTOMATIONS_DATA_DIR"] = str(side.data_dir)
     return saved_links(
         pause_seconds=0, source_block=f"bench-{name}", app_db_block=f"bench-db-{name}"

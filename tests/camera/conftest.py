@@ -1,20 +1,18 @@
-"""A camera portal in the sandbox, blocks that point at it, and a fresh app DB and
-data directory, for the portal client and the camera flows."""
+"""A camera portal in the sandbox and a portal block pointing at it, for the portal
+client and the camera flows (the app database, its block and the data directory come
+from tests/fixtures)."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from prefect_sqlalchemy import ConnectionComponents, SqlAlchemyConnector, SyncDriver
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from blocks.camera import CameraPortal
 from flows.camera.records import ImageIndex
-from flows.common.db import engine_from_url, migrate
 
 # The portal's fixed clock: frames every 10 minutes up to this moment.
 NOW = "2026-11-26T12:00:00Z"
@@ -53,14 +51,11 @@ class CameraSetup:
 
 
 @pytest.fixture
-def camera(sb, tmp_path, monkeypatch):
+def camera(sb, data_dir, local_app_db):
     """Call with the portal's streams ({name: {window, kinds, frozen_from, ...}})."""
-    monkeypatch.setenv("AUTOMATIONS_DATA_DIR", str(tmp_path / "data"))
 
     def make(streams: dict[str, dict], now: str | None = NOW, **block_fields) -> CameraSetup:
         sb.camera.portal(streams, username=USER, password=PASSWORD, now=now)
-        engine = engine_from_url(f"sqlite:///{tmp_path / 'app.db'}")
-        migrate(engine)
         fields = {
             "base_url": sb.camera.base_url,
             "username": USER,
@@ -68,25 +63,19 @@ def camera(sb, tmp_path, monkeypatch):
             "streams": list(streams),
             **block_fields,
         }
-        return CameraSetup(sb, tmp_path / "data", engine, CameraPortal(**fields))
+        return CameraSetup(sb, data_dir, local_app_db.engine, CameraPortal(**fields))
 
-    yield make
+    return make
 
 
 @pytest.fixture
-def camera_flow(prefect_harness, camera, tmp_path):
+def camera_flow(camera, save_block, app_db_block):
     """`camera`, with the portal and app-db blocks saved in the test harness."""
 
     def make(streams: dict[str, dict], now: str | None = NOW, **block_fields) -> CameraSetup:
         setup = camera(streams, now, **block_fields)
-        suffix = uuid.uuid4().hex[:8]
-        setup.portal_block, setup.app_db_block = f"portal-{suffix}", f"app-db-{suffix}"
-        setup.portal.save(setup.portal_block)
-        SqlAlchemyConnector(
-            connection_info=ConnectionComponents(
-                driver=SyncDriver.SQLITE_PYSQLITE, database=str(tmp_path / "app.db")
-            )
-        ).save(setup.app_db_block)
+        setup.portal_block = save_block(setup.portal, "portal")
+        setup.app_db_block = app_db_block
         return setup
 
     return make

@@ -9,35 +9,27 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.states import Failed, Running, Scheduled
-from pydantic import SecretStr
 
 from blocks.camera import CameraPortal
 from flows.camera.flow import camera_download
 from flows.camera.records import ImageIndex, StoredImage
-from flows.common.db import connector, engine_from_url, migrate
+from flows.common.db import connector
 from flows.health.flow import health_check
 
 
 @pytest.fixture
-def health(prefect_harness, tmp_path, monkeypatch):
+def health(data_dir, local_app_db, app_db_block, save_block):
     """A camera deployment downloading in_gate and out_gate every 10 minutes, an app DB
     and a data directory; returns (params, index, data_dir)."""
-    monkeypatch.setenv("AUTOMATIONS_DATA_DIR", str(tmp_path / "data"))
-    suffix = uuid.uuid4().hex[:8]
-    db_path = tmp_path / "app.db"
-    engine = engine_from_url(f"sqlite:///{db_path}")
-    migrate(engine)
-    connector(f"sqlite:///{db_path}").save(f"app-db-{suffix}")
-    CameraPortal(base_url="http://127.0.0.1:9/camera", username="u", password=SecretStr("p")).save(
-        f"portal-{suffix}"
-    )
-    name = f"health-{suffix}"
+    portal = CameraPortal(base_url="http://127.0.0.1:9/camera", username="u", password="p")
+    portal_block = save_block(portal, "portal")
+    name = f"health-{uuid.uuid4().hex[:8]}"
     camera_download.to_deployment(
         name=name, interval=600, parameters={"streams": ["in_gate", "out_gate"]}
     ).apply()
-    camera = {"deployment": f"camera-download/{name}", "portal_block": f"portal-{suffix}"}
-    params = {"workflow_options": {"camera": camera}, "app_db_block": f"app-db-{suffix}"}
-    return params, ImageIndex(engine), tmp_path / "data"
+    camera = {"deployment": f"camera-download/{name}", "portal_block": portal_block}
+    params = {"workflow_options": {"camera": camera}, "app_db_block": app_db_block}
+    return params, ImageIndex(local_app_db.engine), data_dir
 
 
 def camera_deployment(params: dict) -> str:
