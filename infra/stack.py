@@ -196,13 +196,13 @@ def _safe(check: Callable[[], bool]) -> bool:
 
 
 def demo(stack: Stack) -> None:
-    from infra.demo import run_declared  # Prefect and the workflows: not needed to stop
-
     sandbox_env = stack.start_sandbox()
     stack.start_server()
     stack.configure(sandbox_env)
     stack.start_worker()
-    os.environ.update(stack.env())
+    os.environ.update(stack.env())  # before Prefect is imported: it reads its settings once
+    from infra.demo import run_declared
+
     ok = run_declared()
     print(f"\nPrefect UI: {stack.ui_url}    stop everything with: make down")
     if not ok:

@@ -23,9 +23,10 @@ WORKFLOW = Workflow(
             },
         ),
     ),
+    # The cleanup after the download, so it shows what the archive holds.
     demo=(
         DemoRun(DOWNLOAD_DEPLOYMENT, {"retry_delay_seconds": 1}),
-        DemoRun("camera-cleanup/daily"),
+        DemoRun("camera-cleanup/daily", phase=1),
     ),
     health=(stream_freshness,),
     tables=(camera_images, camera_rejects),

@@ -82,7 +82,8 @@ class DemoRun:
     """One run `make demo` starts.
 
     Runs of a later phase start once every run of the earlier phases has ended
-    (the health check, phase 1, reports on what the others did).
+    (the camera cleanup, phase 1, sees what the download kept; the health check,
+    phase 2, reports on everything).
     """
 
     deployment: str  # "<flow>/<deployment>", as users type it

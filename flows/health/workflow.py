@@ -8,5 +8,5 @@ WORKFLOW = Workflow(
     name="health",
     title="Health check",
     # It reports on what the other runs did, so it starts once they have ended.
-    demo=(DemoRun("health-check/every-5-minutes", phase=1),),
+    demo=(DemoRun("health-check/every-5-minutes", phase=2),),
 )
