@@ -1,15 +1,14 @@
 """Notion object model for the fake Notion API (API version 2025-09-03).
 
 Holds the parts that do not depend on HTTP: the stored objects, id parsing, data-source
-schemas, validation of property values sent by clients, and rendering of database / data
-source / page objects exactly as the real API shapes them. Being strict
-here (type checks, the 2000-character rich-text limit, unknown status options) is the
-point: code that passes against the sandbox should not fail against the real service.
+schemas and validation of property values sent by clients (``render`` turns the objects
+into API JSON). Being strict here (type checks, the 2000-character rich-text limit,
+unknown status options) is the point: code that passes against the sandbox should not
+fail against the real service.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import re
 import uuid
@@ -17,11 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from infra.sandbox.core.clock import iso_ms
 from infra.sandbox.services.notion.errors import NotionError, validation_error
 
-#: The user every sandbox object claims to be created / edited by.
-SANDBOX_USER_ID = "5a1e0000-0000-4000-8000-00000000beef"
 #: Types the sandbox supports in schemas, values, filters and sorts.
 SUPPORTED_TYPES = ("title", "rich_text", "url", "status", "select", "number", "checkbox", "files")
 #: Real API limits that client code must respect.
@@ -348,112 +344,3 @@ def plain_text(prop_type: str, value: Any) -> str | None:
     if prop_type in ("status", "select"):
         return value["name"] if value else None
     return None
-
-
-# --- rendering ----------------------------------------------------------------------------------
-
-
-def _user() -> dict[str, str]:
-    return {"object": "user", "id": SANDBOX_USER_ID}
-
-
-def notion_url(object_id: str, title: str = "") -> str:
-    """``https://www.notion.so/<Title-words>-<hex>`` as in real responses."""
-    slug = "-".join(re.findall(r"[A-Za-z0-9]+", title))
-    hex_id = object_id.replace("-", "")
-    return f"https://www.notion.so/{slug}-{hex_id}" if slug else f"https://www.notion.so/{hex_id}"
-
-
-def render_schema_property(prop: PropertySchema) -> dict[str, Any]:
-    """A property as listed in a data source's ``properties``."""
-    config: dict[str, Any] = {}
-    if prop.type == "number":
-        config = {"format": "number"}
-    elif prop.type == "select":
-        config = {"options": copy.deepcopy(prop.options)}
-    elif prop.type == "status":
-        config = {"options": copy.deepcopy(prop.options), "groups": copy.deepcopy(prop.groups)}
-    return {
-        "id": prop.id,
-        "name": prop.name,
-        "description": None,
-        "type": prop.type,
-        prop.type: config,
-    }
-
-
-def render_database(db: NotionDatabase) -> dict[str, Any]:
-    """A database object (2025-09-03: no ``properties``; those live on the data source)."""
-    return {
-        "object": "database",
-        "id": db.id,
-        "title": [text_item(db.title)],
-        "description": [],
-        "parent": {"type": "page_id", "page_id": db.parent_page_id},
-        "is_inline": False,
-        "in_trash": False,
-        "is_locked": False,
-        "created_time": iso_ms(db.created_ms),
-        "last_edited_time": iso_ms(db.last_edited_ms),
-        "data_sources": [{"id": db.data_source_id, "name": db.title}],
-        "icon": None,
-        "cover": None,
-        "url": notion_url(db.id),
-        "public_url": None,
-    }
-
-
-def render_data_source(db: NotionDatabase) -> dict[str, Any]:
-    """A data source object with its property schema."""
-    return {
-        "object": "data_source",
-        "id": db.data_source_id,
-        "created_time": iso_ms(db.created_ms),
-        "last_edited_time": iso_ms(db.last_edited_ms),
-        "created_by": _user(),
-        "last_edited_by": _user(),
-        "title": [text_item(db.title)],
-        "description": [],
-        "parent": {"type": "database_id", "database_id": db.id},
-        "database_parent": {"type": "page_id", "page_id": db.parent_page_id},
-        "properties": {name: render_schema_property(p) for name, p in db.schema.items()},
-        "is_inline": False,
-        "archived": False,
-        "in_trash": False,
-        "icon": None,
-        "cover": None,
-        "url": notion_url(db.data_source_id),
-        "public_url": None,
-    }
-
-
-def render_page(db: NotionDatabase, page: NotionPage) -> dict[str, Any]:
-    """A page object with every property of the schema, shaped like the real API."""
-    properties = {}
-    title = ""
-    for name, prop in db.schema.items():
-        value = page.values.get(name, empty_value(prop))
-        properties[name] = {"id": prop.id, "type": prop.type, prop.type: copy.deepcopy(value)}
-        if prop.type == "title":
-            title = plain_text("title", value) or ""
-    return {
-        "object": "page",
-        "id": page.id,
-        "created_time": iso_ms(page.created_ms),
-        "last_edited_time": iso_ms(page.last_edited_ms),
-        "created_by": _user(),
-        "last_edited_by": _user(),
-        "cover": None,
-        "icon": None,
-        "parent": {
-            "type": "data_source_id",
-            "data_source_id": db.data_source_id,
-            "database_id": db.id,
-        },
-        "archived": page.in_trash,
-        "in_trash": page.in_trash,
-        "is_locked": False,
-        "properties": properties,
-        "url": notion_url(page.id, title),
-        "public_url": None,
-    }

@@ -23,11 +23,9 @@ from infra.sandbox.services.notion.model import (
     find_property,
     normalize_id,
     parse_api_value,
-    render_data_source,
-    render_database,
-    render_page,
 )
 from infra.sandbox.services.notion.query import run_query
+from infra.sandbox.services.notion.render import render_data_source, render_database, render_page
 from infra.sandbox.services.notion.state import NotionState
 
 _NOT_SHARED = "Make sure the relevant pages and databases are shared with your integration."

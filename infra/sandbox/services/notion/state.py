@@ -20,8 +20,8 @@ from infra.sandbox.services.notion.model import (
     build_schema,
     normalize_id,
     parse_simple_value,
-    render_page,
 )
+from infra.sandbox.services.notion.render import render_page
 
 _ROW_ALIASES = {"name": ("Name", "title"), "url": ("URL", "url"), "status": ("Status", "status")}
 
