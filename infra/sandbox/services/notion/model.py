@@ -2,8 +2,8 @@
 
 Holds the parts that do not depend on HTTP: the stored objects, id parsing, data-source
 schemas and validation of property values sent by clients (``render`` turns the objects
-into API JSON). Being strict here (type checks, the 2000-character rich-text limit,
-unknown status options) is the point: code that passes against the sandbox should not
+into API JSON). Being strict here (type checks, the rich-text limit of 2000 UTF-16 code
+units, unknown status options) is the point: code that passes against the sandbox should not
 fail against the real service.
 """
 
@@ -20,7 +20,7 @@ from infra.sandbox.services.notion.errors import NotionError, validation_error
 
 #: Types the sandbox supports in schemas, values, filters and sorts.
 SUPPORTED_TYPES = ("title", "rich_text", "url", "status", "select", "number", "checkbox", "files")
-#: Real API limits that client code must respect.
+#: Real API limits that client code must respect; text length counts UTF-16 code units.
 MAX_TEXT_CONTENT = 2000
 MAX_RICH_TEXT_ITEMS = 100
 
@@ -202,6 +202,12 @@ def text_item(content: str, link: str | None = None) -> dict[str, Any]:
     }
 
 
+def utf16_length(text: str) -> int:
+    """Length as Notion (JavaScript) counts it: a character outside the BMP, such as an
+    emoji, is two UTF-16 code units, so 2000 Python characters may be over the limit."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _expected(name: str, prop_type: str) -> NotionError:
     return validation_error(f"{name} is expected to be {prop_type}.")
 
@@ -226,10 +232,11 @@ def parse_rich_text(name: str, key: str, items: Any) -> list[dict[str, Any]]:
                 f"body failed validation: {where}.text.content should be a string."
             )
         content = text["content"]
-        if len(content) > MAX_TEXT_CONTENT:
+        length = utf16_length(content)
+        if length > MAX_TEXT_CONTENT:
             raise validation_error(
                 f"body failed validation: {where}.text.content.length should be ≤ "
-                f"`{MAX_TEXT_CONTENT}`, instead was `{len(content)}`."
+                f"`{MAX_TEXT_CONTENT}`, instead was `{length}`."
             )
         link = text.get("link")
         url = link.get("url") if isinstance(link, dict) else None

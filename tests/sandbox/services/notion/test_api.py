@@ -8,12 +8,11 @@ from typing import Any
 import httpx
 import pytest
 from notion_client import APIResponseError, Client
-from notion_client.client import RetryOptions
 from notion_client.helpers import collect_paginated_api
 
 from infra.sandbox.core.client import Sandbox
+from tests.sandbox.services.notion.helpers import TOKEN, client
 
-TOKEN = "test-token"
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -56,11 +55,6 @@ CUSTOM_ROWS = [
         "_created_time": "2025-01-03T08:00:00.000Z",
     },
 ]
-
-
-def client(sb: Sandbox, token: str = TOKEN) -> Client:
-    retry = RetryOptions(max_retries=2, initial_retry_delay_ms=20, max_retry_delay_ms=3000)
-    return Client(auth=token, base_url=sb.notion.base_url, retry=retry)
 
 
 def text(page: dict[str, Any], name: str) -> str:
