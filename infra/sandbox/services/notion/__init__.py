@@ -1,4 +1,4 @@
-"""Fake Notion API under ``/notion``: databases with one data source each, queried and
+"""Fake Notion API under ``/notion``: databases with their data sources, queried and
 updated by the product through the real notion-client."""
 
 from __future__ import annotations

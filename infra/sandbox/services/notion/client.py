@@ -17,9 +17,13 @@ class NotionClient(ServiceClient):
         title: str = "Saved links",
         **extra: Any,
     ) -> dict[str, Any]:
-        """Create a database; ``extra`` may hold ``schema``, ``database_id``, ``data_source_id``.
+        """Create a database; ``extra`` may hold ``schema``, ``database_id``, ``data_source_id``
+        and ``extra_data_sources``: ``[{"name", "rows", "schema", "data_source_id"}]`` (only
+        ``name`` required), data sources after the first, each with its own schema and rows.
 
-        Returns ``{"database_id", "data_source_id", "page_ids"}`` (page ids in row order).
+        Returns ``{"database_id", "data_source_id", "page_ids", "data_sources"}``: the first
+        data source's id and page ids (in row order), then ``{"id", "name", "page_ids"}``
+        for every data source, the first included.
         """
         body = {"token": token, "title": title, "rows": rows, **extra}
         return self._call("POST", "/databases", json=body)

@@ -1,7 +1,8 @@
 """Control routes of the fake Notion, under ``/_sandbox/notion``.
 
 POST /databases                 create/replace a database -> {database_id, data_source_id,
-                                page_ids}; a bad spec is 400
+                                page_ids, data_sources: [{id, name, page_ids}]}; a bad
+                                spec is 400
 GET  /pages/{page_id}           {"page": <page object>, "history": [every PATCH]}
 GET  /databases/{id}/pages      the same for every page of a database, in created order
 """
@@ -15,7 +16,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from infra.sandbox.services.notion.errors import NotionError
 from infra.sandbox.services.notion.model import normalize_id
-from infra.sandbox.services.notion.state import NotionState
+from infra.sandbox.services.notion.state import DataSourceSeed, NotionState
+
+
+class DataSourceSpec(BaseModel):
+    """A data source after the first one, in ``extra_data_sources``: its own name, schema
+    (the saved-links one when left out) and rows."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str
+    rows: list[dict[str, Any]] = Field(default_factory=list)
+    schema_spec: dict[str, Any] | None = Field(default=None, alias="schema")
+    data_source_id: str | None = None
+
+    def seed(self) -> DataSourceSeed:
+        """What ``NotionState.seed_database`` takes."""
+        return DataSourceSeed(self.name, self.rows, self.schema_spec, self.data_source_id)
 
 
 class DatabaseSpec(BaseModel):
@@ -29,6 +46,7 @@ class DatabaseSpec(BaseModel):
     schema_spec: dict[str, Any] | None = Field(default=None, alias="schema")
     database_id: str | None = None
     data_source_id: str | None = None
+    extra_data_sources: list[DataSourceSpec] = Field(default_factory=list)
 
 
 def _object_id(raw: str) -> str:
@@ -52,6 +70,7 @@ def build_router(state: NotionState) -> APIRouter:
                 schema=spec.schema_spec,
                 database_id=spec.database_id,
                 data_source_id=spec.data_source_id,
+                extra_data_sources=[extra.seed() for extra in spec.extra_data_sources],
             )
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from exc

@@ -63,16 +63,28 @@ class PropertySchema:
 
 @dataclass
 class NotionDatabase:
-    """A database with exactly one data source (the common case since API 2025-09-03)."""
+    """A database: a titled container of data sources (API 2025-09-03), reached with its
+    integration's token. ``data_source_ids`` is in the order the database lists them."""
 
     id: str
-    data_source_id: str
     token: str
     title: str
-    schema: dict[str, PropertySchema]
+    data_source_ids: list[str]
     created_ms: int
     last_edited_ms: int
     parent_page_id: str
+
+
+@dataclass
+class NotionDataSource:
+    """One table of a database, with its own schema; its rows are the pages naming it."""
+
+    id: str
+    database_id: str
+    name: str
+    schema: dict[str, PropertySchema]
+    created_ms: int
+    last_edited_ms: int
 
 
 @dataclass
@@ -80,7 +92,7 @@ class NotionPage:
     """A row. ``values`` maps property name to the inner API value (e.g. a rich-text list)."""
 
     id: str
-    database_id: str
+    data_source_id: str
     created_ms: int
     last_edited_ms: int
     values: dict[str, Any]

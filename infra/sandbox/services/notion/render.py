@@ -9,6 +9,7 @@ from typing import Any
 from infra.sandbox.core.clock import iso_ms
 from infra.sandbox.services.notion.model import (
     NotionDatabase,
+    NotionDataSource,
     NotionPage,
     PropertySchema,
     empty_value,
@@ -49,8 +50,8 @@ def render_schema_property(prop: PropertySchema) -> dict[str, Any]:
     }
 
 
-def render_database(db: NotionDatabase) -> dict[str, Any]:
-    """A database object (2025-09-03: no ``properties``; those live on the data source)."""
+def render_database(db: NotionDatabase, sources: list[NotionDataSource]) -> dict[str, Any]:
+    """A database object (2025-09-03: no ``properties``; those live on each data source)."""
     return {
         "object": "database",
         "id": db.id,
@@ -62,7 +63,7 @@ def render_database(db: NotionDatabase) -> dict[str, Any]:
         "is_locked": False,
         "created_time": iso_ms(db.created_ms),
         "last_edited_time": iso_ms(db.last_edited_ms),
-        "data_sources": [{"id": db.data_source_id, "name": db.title}],
+        "data_sources": [{"id": source.id, "name": source.name} for source in sources],
         "icon": None,
         "cover": None,
         "url": notion_url(db.id),
@@ -70,35 +71,35 @@ def render_database(db: NotionDatabase) -> dict[str, Any]:
     }
 
 
-def render_data_source(db: NotionDatabase) -> dict[str, Any]:
+def render_data_source(db: NotionDatabase, source: NotionDataSource) -> dict[str, Any]:
     """A data source object with its property schema."""
     return {
         "object": "data_source",
-        "id": db.data_source_id,
-        "created_time": iso_ms(db.created_ms),
-        "last_edited_time": iso_ms(db.last_edited_ms),
+        "id": source.id,
+        "created_time": iso_ms(source.created_ms),
+        "last_edited_time": iso_ms(source.last_edited_ms),
         "created_by": _user(),
         "last_edited_by": _user(),
-        "title": [text_item(db.title)],
+        "title": [text_item(source.name)],
         "description": [],
         "parent": {"type": "database_id", "database_id": db.id},
         "database_parent": {"type": "page_id", "page_id": db.parent_page_id},
-        "properties": {name: render_schema_property(p) for name, p in db.schema.items()},
+        "properties": {name: render_schema_property(p) for name, p in source.schema.items()},
         "is_inline": False,
         "archived": False,
         "in_trash": False,
         "icon": None,
         "cover": None,
-        "url": notion_url(db.data_source_id),
+        "url": notion_url(source.id),
         "public_url": None,
     }
 
 
-def render_page(db: NotionDatabase, page: NotionPage) -> dict[str, Any]:
-    """A page object with every property of the schema, shaped like the real API."""
+def render_page(source: NotionDataSource, page: NotionPage) -> dict[str, Any]:
+    """A page object with every property of its data source's schema, shaped like the real API."""
     properties = {}
     title = ""
-    for name, prop in db.schema.items():
+    for name, prop in source.schema.items():
         value = page.values.get(name, empty_value(prop))
         properties[name] = {"id": prop.id, "type": prop.type, prop.type: copy.deepcopy(value)}
         if prop.type == "title":
@@ -114,8 +115,8 @@ def render_page(db: NotionDatabase, page: NotionPage) -> dict[str, Any]:
         "icon": None,
         "parent": {
             "type": "data_source_id",
-            "data_source_id": db.data_source_id,
-            "database_id": db.id,
+            "data_source_id": source.id,
+            "database_id": source.database_id,
         },
         "archived": page.in_trash,
         "in_trash": page.in_trash,

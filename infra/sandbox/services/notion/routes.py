@@ -19,6 +19,7 @@ from infra.sandbox.core.clock import iso_ms
 from infra.sandbox.services.notion.errors import NotionError, validation_error
 from infra.sandbox.services.notion.model import (
     NotionDatabase,
+    NotionDataSource,
     NotionPage,
     find_property,
     normalize_id,
@@ -75,21 +76,27 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _database_of_source(state: NotionState, data_source_id: str) -> NotionDatabase:
-    db_id = state.data_sources.get(data_source_id)
-    if db_id is None:
+def _data_source(
+    state: NotionState, data_source_id: str
+) -> tuple[NotionDataSource, NotionDatabase]:
+    source = state.data_sources.get(data_source_id)
+    if source is None:
         raise _not_found("data source", data_source_id)
-    return state.databases[db_id]
+    return source, state.databases[source.database_id]
 
 
-def _page_and_db(state: NotionState, page_id: str) -> tuple[NotionPage, NotionDatabase]:
+def _page_and_source(
+    state: NotionState, page_id: str
+) -> tuple[NotionPage, NotionDataSource, NotionDatabase]:
     page = state.pages.get(page_id)
     if page is None:
         raise _not_found("page", page_id)
-    return page, state.databases[page.database_id]
+    return page, *_data_source(state, page.data_source_id)
 
 
-def _apply_patch(state: NotionState, page: NotionPage, db: NotionDatabase, body: dict) -> None:
+def _apply_patch(
+    state: NotionState, page: NotionPage, source: NotionDataSource, body: dict
+) -> None:
     """Validate everything first, then apply; a rejected PATCH changes nothing."""
     props = body.get("properties")
     if props is not None and not isinstance(props, dict):
@@ -101,17 +108,17 @@ def _apply_patch(state: NotionState, page: NotionPage, db: NotionDatabase, body:
         raise validation_error(
             "Can't edit block that is archived. You must unarchive the block before editing."
         )
-    option_backup = {name: list(p.options) for name, p in db.schema.items()}
+    option_backup = {name: list(p.options) for name, p in source.schema.items()}
     parsed: dict[str, Any] = {}
     try:
         for key, raw in (props or {}).items():
-            prop = find_property(db.schema, key)
+            prop = find_property(source.schema, key)
             if prop is None:
                 raise validation_error(f"{key} is not a property that exists.")
             parsed[prop.name] = parse_api_value(prop, raw)
     except NotionError:
         for name, options in option_backup.items():
-            db.schema[name].options = options
+            source.schema[name].options = options
         raise
     page.values.update(parsed)
     if trash is not None:
@@ -137,34 +144,34 @@ def build_router(state: NotionState) -> APIRouter:
             if db is None:
                 raise _not_found("database", db_id)
             _authorize(db, token)
-            return _ok(render_database(db))
+            return _ok(render_database(db, state.sources_of(db)))
 
     @router.get("/v1/data_sources/{data_source_id}")
     async def retrieve_data_source(data_source_id: str, request: Request) -> JSONResponse:
         with state.lock:
             token = _check_headers(state, request)
-            db = _database_of_source(state, normalize_id(data_source_id, "data_source_id"))
+            source, db = _data_source(state, normalize_id(data_source_id, "data_source_id"))
             _authorize(db, token)
-            return _ok(render_data_source(db))
+            return _ok(render_data_source(db, source))
 
     @router.post("/v1/data_sources/{data_source_id}/query")
     async def query_data_source(data_source_id: str, request: Request) -> JSONResponse:
         body = await _json_body(request)
         with state.lock:
             token = _check_headers(state, request)
-            db = _database_of_source(state, normalize_id(data_source_id, "data_source_id"))
+            source, db = _data_source(state, normalize_id(data_source_id, "data_source_id"))
             _authorize(db, token)
             include_trash = body.get("in_trash") is True or body.get("archived") is True
             pages = [
                 p
                 for p in state.pages.values()
-                if p.database_id == db.id and (include_trash or not p.in_trash)
+                if p.data_source_id == source.id and (include_trash or not p.in_trash)
             ]
-            batch, next_cursor = run_query(pages, db.schema, body)
+            batch, next_cursor = run_query(pages, source.schema, body)
             return _ok(
                 {
                     "object": "list",
-                    "results": [render_page(db, page) for page in batch],
+                    "results": [render_page(source, page) for page in batch],
                     "next_cursor": next_cursor,
                     "has_more": next_cursor is not None,
                     "type": "page_or_data_source",
@@ -176,19 +183,19 @@ def build_router(state: NotionState) -> APIRouter:
     async def retrieve_page(page_id: str, request: Request) -> JSONResponse:
         with state.lock:
             token = _check_headers(state, request)
-            page, db = _page_and_db(state, normalize_id(page_id, "page_id"))
+            page, source, db = _page_and_source(state, normalize_id(page_id, "page_id"))
             _authorize(db, token)
-            return _ok(render_page(db, page))
+            return _ok(render_page(source, page))
 
     @router.patch("/v1/pages/{page_id}")
     async def update_page(page_id: str, request: Request) -> JSONResponse:
         body = await _json_body(request)
         with state.lock:
             token = _check_headers(state, request)
-            page, db = _page_and_db(state, normalize_id(page_id, "page_id"))
+            page, source, db = _page_and_source(state, normalize_id(page_id, "page_id"))
             _authorize(db, token)
-            _apply_patch(state, page, db, body)
-            return _ok(render_page(db, page))
+            _apply_patch(state, page, source, body)
+            return _ok(render_page(source, page))
 
     @router.api_route("/{rest:path}", methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
     async def unknown_route(rest: str) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""The fake Notion's data: databases (one data source each) and their pages.
+"""The fake Notion's data: databases, their data sources and the pages of each.
 
 Databases are made by seeding (the control API and the demo seed), never through Notion
 routes. Every access holds the sandbox lock.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from infra.sandbox.core.clock import Clock, parse_iso_ms
@@ -16,7 +18,9 @@ from infra.sandbox.services.notion.errors import NotionError
 from infra.sandbox.services.notion.model import (
     SAVED_LINKS_SCHEMA,
     NotionDatabase,
+    NotionDataSource,
     NotionPage,
+    PropertySchema,
     build_schema,
     normalize_id,
     parse_simple_value,
@@ -24,6 +28,17 @@ from infra.sandbox.services.notion.model import (
 from infra.sandbox.services.notion.render import render_page
 
 _ROW_ALIASES = {"name": ("Name", "title"), "url": ("URL", "url"), "status": ("Status", "status")}
+
+
+@dataclass(frozen=True)
+class DataSourceSeed:
+    """One data source to seed: its name, schema spec (``None``: the saved-links schema),
+    rows and, optionally, a fixed id."""
+
+    name: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    schema: dict[str, Any] | None = None
+    data_source_id: str | None = None
 
 
 class NotionState:
@@ -38,7 +53,7 @@ class NotionState:
         """Forget every database."""
         with self.lock:
             self.databases: dict[str, NotionDatabase] = {}
-            self.data_sources: dict[str, str] = {}  # data source id -> database id
+            self.data_sources: dict[str, NotionDataSource] = {}
             self.pages: dict[str, NotionPage] = {}
 
     def seed_database(
@@ -50,45 +65,68 @@ class NotionState:
         schema: dict[str, Any] | None = None,
         database_id: str | None = None,
         data_source_id: str | None = None,
+        extra_data_sources: Sequence[DataSourceSeed] = (),
     ) -> dict[str, Any]:
-        """Create (or replace) a database with one data source and its rows.
+        """Create (or replace) a database, its data sources and their rows.
 
-        Row keys are property names, or the aliases ``name``/``url``/``status``; values are
-        plain (``"text"``, ``"Done"``, ``3``) or Notion-shaped. Special keys:
-        ``_created_time`` (ISO string) and ``_in_trash``. Rows get strictly increasing
-        ``created_time`` in order. Raises ``ValueError`` for a bad request.
+        The first data source is named after the database and holds ``rows`` under
+        ``schema``; ``extra_data_sources`` follow it in order. Row keys are property names,
+        or the aliases ``name``/``url``/``status``; values are plain (``"text"``, ``"Done"``,
+        ``3``) or Notion-shaped. Special keys: ``_created_time`` (ISO string) and
+        ``_in_trash``. Rows get strictly increasing ``created_time`` in order. Nothing
+        changes when the request is bad: it raises ``ValueError``.
+
+        Returns ``database_id``, the first data source's ``data_source_id`` and ``page_ids``,
+        and ``data_sources``: ``{"id", "name", "page_ids"}`` for each, the first included.
         """
-        try:
-            db_id = normalize_id(database_id, "database_id") if database_id else str(uuid.uuid4())
-            ds_id = normalize_id(data_source_id, "ds_id") if data_source_id else str(uuid.uuid4())
-        except NotionError as exc:
-            raise ValueError(exc.message) from exc
-        props = build_schema(schema if schema is not None else SAVED_LINKS_SCHEMA)
+        seeds = [DataSourceSeed(title, rows, schema, data_source_id), *extra_data_sources]
+        db_id = _given_or_new_id(database_id, "database_id")
+        ds_ids = [_given_or_new_id(seed.data_source_id, "ds_id") for seed in seeds]
+        if len(set(ds_ids)) != len(ds_ids):
+            raise ValueError("two data sources of the database have the same id")
+        schemas = [
+            build_schema(s.schema if s.schema is not None else SAVED_LINKS_SCHEMA) for s in seeds
+        ]
         with self.lock:
-            if ds_id in self.data_sources and self.data_sources[ds_id] != db_id:
-                raise ValueError(f"data source {ds_id} belongs to another database")
-            self.drop_database(db_id)
+            for ds_id in ds_ids:
+                owner = self.data_sources.get(ds_id)
+                if owner is not None and owner.database_id != db_id:
+                    raise ValueError(f"data source {ds_id} belongs to another database")
             now = self.clock.tick_ms()
-            db = NotionDatabase(db_id, ds_id, token, title, props, now, now, str(uuid.uuid4()))
-            pages = [self._seed_page(db, row) for row in rows]
+            db = NotionDatabase(db_id, token, title, ds_ids, now, now, str(uuid.uuid4()))
+            sources = [
+                NotionDataSource(ds_id, db_id, seed.name, props, now, now)
+                for ds_id, seed, props in zip(ds_ids, seeds, schemas, strict=True)
+            ]
+            pages = [
+                [self._seed_page(source, row) for row in seed.rows]
+                for source, seed in zip(sources, seeds, strict=True)
+            ]
+            self.drop_database(db_id)
             self.databases[db_id] = db
-            self.data_sources[ds_id] = db_id
-            for page in pages:
+            for source in sources:
+                self.data_sources[source.id] = source
+            for page in (page for source_pages in pages for page in source_pages):
                 self.pages[page.id] = page
+            made = [
+                {"id": source.id, "name": source.name, "page_ids": [p.id for p in source_pages]}
+                for source, source_pages in zip(sources, pages, strict=True)
+            ]
             return {
                 "database_id": db_id,
-                "data_source_id": ds_id,
-                "page_ids": [page.id for page in pages],
+                "data_source_id": ds_ids[0],
+                "page_ids": made[0]["page_ids"],
+                "data_sources": made,
             }
 
-    def _seed_page(self, db: NotionDatabase, row: dict[str, Any]) -> NotionPage:
+    def _seed_page(self, source: NotionDataSource, row: dict[str, Any]) -> NotionPage:
         values: dict[str, Any] = {}
         for key, raw in row.items():
             if key in ("_created_time", "_in_trash"):
                 continue
-            name = _row_property(db, key)
+            name = _row_property(source.schema, key)
             try:
-                values[name] = parse_simple_value(db.schema[name], raw)
+                values[name] = parse_simple_value(source.schema[name], raw)
             except NotionError as exc:
                 raise ValueError(exc.message) from exc
         created = self.clock.tick_ms()
@@ -96,7 +134,7 @@ class NotionState:
             created = parse_iso_ms(str(row["_created_time"]))
         return NotionPage(
             id=str(uuid.uuid4()),
-            database_id=db.id,
+            data_source_id=source.id,
             created_ms=created,
             last_edited_ms=created,
             values=values,
@@ -104,14 +142,21 @@ class NotionState:
         )
 
     def drop_database(self, database_id: str) -> None:
-        """Remove a database, its data source and pages (no-op when unknown)."""
+        """Remove a database, its data sources and their pages (no-op when unknown)."""
         with self.lock:
             db = self.databases.pop(database_id, None)
             if db is None:
                 return
-            self.data_sources.pop(db.data_source_id, None)
-            for page_id in [p.id for p in self.pages.values() if p.database_id == database_id]:
+            for ds_id in db.data_source_ids:
+                self.data_sources.pop(ds_id, None)
+            gone = set(db.data_source_ids)
+            for page_id in [p.id for p in self.pages.values() if p.data_source_id in gone]:
                 del self.pages[page_id]
+
+    def sources_of(self, db: NotionDatabase) -> list[NotionDataSource]:
+        """The database's data sources, in the order it lists them."""
+        with self.lock:
+            return [self.data_sources[ds_id] for ds_id in db.data_source_ids]
 
     def page_record(self, page_id: str) -> dict[str, Any] | None:
         """``{"page", "history"}`` for the control API, or None when unknown."""
@@ -119,28 +164,41 @@ class NotionState:
             page = self.pages.get(page_id)
             if page is None:
                 return None
-            db = self.databases[page.database_id]
-            return {"page": render_page(db, page), "history": copy.deepcopy(page.history)}
+            source = self.data_sources[page.data_source_id]
+            return {"page": render_page(source, page), "history": copy.deepcopy(page.history)}
 
     def database_page_records(self, database_id: str) -> list[dict[str, Any]] | None:
-        """All pages of a database (trashed too) in created order, or None when unknown."""
+        """All pages of a database, of every data source and trashed too, in created order;
+        None when the database is unknown."""
         with self.lock:
-            if database_id not in self.databases:
+            db = self.databases.get(database_id)
+            if db is None:
                 return None
-            pages = [p for p in self.pages.values() if p.database_id == database_id]
+            sources = set(db.data_source_ids)
+            pages = [p for p in self.pages.values() if p.data_source_id in sources]
             pages.sort(key=lambda p: (p.created_ms, p.id))
             return [r for p in pages if (r := self.page_record(p.id)) is not None]
 
 
-def _row_property(db: NotionDatabase, key: str) -> str:
+def _given_or_new_id(raw: str | None, field: str) -> str:
+    """The dashed form of a given id, or a fresh one; a malformed id is a ``ValueError``."""
+    if not raw:
+        return str(uuid.uuid4())
+    try:
+        return normalize_id(raw, field)
+    except NotionError as exc:
+        raise ValueError(exc.message) from exc
+
+
+def _row_property(schema: dict[str, PropertySchema], key: str) -> str:
     """Map a row key to a property name; ``name``/``url``/``status`` are aliases."""
-    if key in db.schema:
+    if key in schema:
         return key
     if key in _ROW_ALIASES:
         preferred, prop_type = _ROW_ALIASES[key]
-        if preferred in db.schema and db.schema[preferred].type == prop_type:
+        if preferred in schema and schema[preferred].type == prop_type:
             return preferred
-        for name, prop in db.schema.items():
+        for name, prop in schema.items():
             if prop.type == prop_type:
                 return name
     raise ValueError(f"row has a value for unknown property {key!r}")

@@ -47,3 +47,28 @@ def test_history_lists_every_patch_in_order(sb: Sandbox) -> None:
     history = sb.notion.pages(made["database_id"])[0]["history"]
     assert [h["properties"]["Status"]["status"]["name"] for h in history] == ["Processing", "Done"]
     assert history[0]["at"] < history[1]["at"]
+
+
+def test_extra_data_sources_and_their_errors(sb: Sandbox) -> None:
+    fixed_db = "11111111-2222-4333-8444-555555555555"
+    fixed_ds = "22222222-3333-4444-8555-666666666666"
+    made = sb.notion.create_database(
+        [{"name": "a"}],
+        database_id=fixed_db,
+        extra_data_sources=[{"name": "Archive", "data_source_id": fixed_ds.replace("-", "")}],
+    )
+    assert [(s["id"], s["name"]) for s in made["data_sources"]][1] == (fixed_ds, "Archive")
+    assert made["data_sources"][1]["page_ids"] == []
+
+    other = sb.notion.create_database([])
+    for extra, mentioned in [
+        ([{"name": "B", "data_source_id": other["data_source_id"]}], "another database"),
+        ([{"name": "B", "data_source_id": fixed_ds}] * 2, "same id"),
+        ([{"name": "B", "schema": {"A": "url"}}], "title"),
+        ([{"name": "B", "rows": [{"Nope": 1}]}], "Nope"),
+        ([{"rows": []}], "name"),
+    ]:
+        with pytest.raises(SandboxError, match=mentioned):
+            sb.notion.create_database([], database_id=fixed_db, extra_data_sources=extra)
+    # a refused request leaves the database it would have replaced as it was
+    assert [r["page"]["id"] for r in sb.notion.pages(fixed_db)] == made["page_ids"]
