@@ -17,8 +17,9 @@ class NotionClient(ServiceClient):
         title: str = "Saved links",
         **extra: Any,
     ) -> dict[str, Any]:
-        """Create a database; ``extra`` may hold ``schema``, ``database_id``, ``data_source_id``
-        and ``extra_data_sources``: ``[{"name", "rows", "schema", "data_source_id"}]`` (only
+        """Create a database; ``extra`` may hold ``schema``, ``database_id``, ``data_source_id``,
+        ``allow_new_options`` (False: PATCHes may not add select options) and
+        ``extra_data_sources``: ``[{"name", "rows", "schema", "data_source_id"}]`` (only
         ``name`` required), data sources after the first, each with its own schema and rows.
 
         Returns ``{"database_id", "data_source_id", "page_ids", "data_sources"}``: the first

@@ -47,6 +47,9 @@ class DatabaseSpec(BaseModel):
     database_id: str | None = None
     data_source_id: str | None = None
     extra_data_sources: list[DataSourceSpec] = Field(default_factory=list)
+    #: False: the integration may not edit the schema, so a PATCH naming a select option
+    #: that does not exist yet is refused, as Notion refuses it.
+    allow_new_options: bool = True
 
 
 def _object_id(raw: str) -> str:
@@ -71,6 +74,7 @@ def build_router(state: NotionState) -> APIRouter:
                 database_id=spec.database_id,
                 data_source_id=spec.data_source_id,
                 extra_data_sources=[extra.seed() for extra in spec.extra_data_sources],
+                allow_new_options=spec.allow_new_options,
             )
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from exc

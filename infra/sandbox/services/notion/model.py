@@ -64,7 +64,9 @@ class PropertySchema:
 @dataclass
 class NotionDatabase:
     """A database: a titled container of data sources (API 2025-09-03), reached with its
-    integration's token. ``data_source_ids`` is in the order the database lists them."""
+    integration's token. ``data_source_ids`` is in the order the database lists them.
+    ``allow_new_options`` false stands for an integration without the right to edit the
+    schema: writing a select value that is not an option yet is refused."""
 
     id: str
     token: str
@@ -73,6 +75,7 @@ class NotionDatabase:
     created_ms: int
     last_edited_ms: int
     parent_page_id: str
+    allow_new_options: bool = True
 
 
 @dataclass
@@ -259,8 +262,9 @@ def parse_rich_text(name: str, key: str, items: Any) -> list[dict[str, Any]]:
     return result
 
 
-def _parse_option(prop: PropertySchema, raw: Any) -> dict[str, Any] | None:
-    """Status must name an existing option; select creates a new one on the fly."""
+def _parse_option(prop: PropertySchema, raw: Any, may_add_options: bool) -> dict[str, Any] | None:
+    """Status must name an existing option; select creates a new one on the fly, when the
+    integration may edit the schema."""
     if raw is None:
         return None
     if not isinstance(raw, dict) or not ({"name", "id"} & raw.keys()):
@@ -278,6 +282,8 @@ def _parse_option(prop: PropertySchema, raw: Any) -> dict[str, Any] | None:
             f'{kind} option "{label}" does not exist.'
         )
     name = raw["name"]
+    if not may_add_options:
+        raise validation_error(f"{name} is an invalid select option for property {prop.name}.")
     if not isinstance(name, str) or not name.strip() or "," in name:
         raise validation_error(f"Invalid select option name for {prop.name}: {name!r}.")
     option = make_option(prop.id, name, raw.get("color"))
@@ -298,12 +304,13 @@ def _parse_files(name: str, items: Any) -> list[dict[str, Any]]:
     return result
 
 
-def parse_api_value(prop: PropertySchema, raw: Any) -> Any:
+def parse_api_value(prop: PropertySchema, raw: Any, *, may_add_options: bool = True) -> Any:
     """Validate a property value as sent in ``PATCH /v1/pages`` and return the stored value.
 
     ``raw`` is Notion-shaped, e.g. ``{"url": "..."}`` or ``{"status": {"name": "Done"}}``;
     a value keyed by another type than the property's is rejected, as Notion does.
-    May add a select option, so callers must hold the state lock.
+    May add a select option (unless ``may_add_options`` is false: then an unknown one is
+    refused), so callers must hold the state lock.
     """
     name, prop_type = prop.name, prop.type
     if not isinstance(raw, dict) or prop_type not in raw:
@@ -318,7 +325,7 @@ def parse_api_value(prop: PropertySchema, raw: Any) -> Any:
             raise _expected(name, prop_type)
         return value
     if prop_type in ("status", "select"):
-        return _parse_option(prop, value)
+        return _parse_option(prop, value, may_add_options)
     if prop_type == "number":
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise _expected(name, prop_type)
@@ -331,7 +338,9 @@ def parse_api_value(prop: PropertySchema, raw: Any) -> Any:
 
 
 def parse_simple_value(prop: PropertySchema, value: Any) -> Any:
-    """Seeding convenience: accept plain Python values as well as Notion-shaped ones."""
+    """Seeding convenience: accept plain Python values as well as Notion-shaped ones.
+
+    Seeding writes as the workspace's owner, so it may always add select options."""
     if isinstance(value, dict) and prop.type in value:
         return parse_api_value(prop, value)
     if prop.type in ("title", "rich_text"):
@@ -341,7 +350,7 @@ def parse_simple_value(prop: PropertySchema, value: Any) -> Any:
             return parse_rich_text(prop.name, prop.type, [{"text": {"content": value}}])
     elif prop.type in ("status", "select"):
         if value is None or isinstance(value, str):
-            return _parse_option(prop, None if value is None else {"name": value})
+            return _parse_option(prop, None if value is None else {"name": value}, True)
     elif prop.type == "files" and isinstance(value, list):
         value = [{"external": {"url": v}} if isinstance(v, str) else v for v in value]
     elif prop.type == "checkbox" and value is None:

@@ -95,7 +95,11 @@ def _page_and_source(
 
 
 def _apply_patch(
-    state: NotionState, page: NotionPage, source: NotionDataSource, body: dict
+    state: NotionState,
+    page: NotionPage,
+    source: NotionDataSource,
+    db: NotionDatabase,
+    body: dict,
 ) -> None:
     """Validate everything first, then apply; a rejected PATCH changes nothing."""
     props = body.get("properties")
@@ -115,7 +119,7 @@ def _apply_patch(
             prop = find_property(source.schema, key)
             if prop is None:
                 raise validation_error(f"{key} is not a property that exists.")
-            parsed[prop.name] = parse_api_value(prop, raw)
+            parsed[prop.name] = parse_api_value(prop, raw, may_add_options=db.allow_new_options)
     except NotionError:
         for name, options in option_backup.items():
             source.schema[name].options = options
@@ -194,7 +198,7 @@ def build_router(state: NotionState) -> APIRouter:
             token = _check_headers(state, request)
             page, source, db = _page_and_source(state, normalize_id(page_id, "page_id"))
             _authorize(db, token)
-            _apply_patch(state, page, source, body)
+            _apply_patch(state, page, source, db, body)
             return _ok(render_page(source, page))
 
     @router.api_route("/{rest:path}", methods=["GET", "POST", "PATCH", "PUT", "DELETE"])

@@ -66,6 +66,7 @@ class NotionState:
         database_id: str | None = None,
         data_source_id: str | None = None,
         extra_data_sources: Sequence[DataSourceSeed] = (),
+        allow_new_options: bool = True,
     ) -> dict[str, Any]:
         """Create (or replace) a database, its data sources and their rows.
 
@@ -73,8 +74,9 @@ class NotionState:
         ``schema``; ``extra_data_sources`` follow it in order. Row keys are property names,
         or the aliases ``name``/``url``/``status``; values are plain (``"text"``, ``"Done"``,
         ``3``) or Notion-shaped. Special keys: ``_created_time`` (ISO string) and
-        ``_in_trash``. Rows get strictly increasing ``created_time`` in order. Nothing
-        changes when the request is bad: it raises ``ValueError``.
+        ``_in_trash``. Rows get strictly increasing ``created_time`` in order (seeded rows may
+        add select options; ``allow_new_options`` false only refuses that to PATCHes).
+        Nothing changes when the request is bad: it raises ``ValueError``.
 
         Returns ``database_id``, the first data source's ``data_source_id`` and ``page_ids``,
         and ``data_sources``: ``{"id", "name", "page_ids"}`` for each, the first included.
@@ -93,7 +95,9 @@ class NotionState:
                 if owner is not None and owner.database_id != db_id:
                     raise ValueError(f"data source {ds_id} belongs to another database")
             now = self.clock.tick_ms()
-            db = NotionDatabase(db_id, token, title, ds_ids, now, now, str(uuid.uuid4()))
+            db = NotionDatabase(
+                db_id, token, title, ds_ids, now, now, str(uuid.uuid4()), allow_new_options
+            )
             sources = [
                 NotionDataSource(ds_id, db_id, seed.name, props, now, now)
                 for ds_id, seed, props in zip(ds_ids, seeds, schemas, strict=True)
