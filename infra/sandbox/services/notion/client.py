@@ -18,13 +18,16 @@ class NotionClient(ServiceClient):
         **extra: Any,
     ) -> dict[str, Any]:
         """Create a database; ``extra`` may hold ``schema``, ``database_id``, ``data_source_id``,
-        ``allow_new_options`` (False: PATCHes may not add select options) and
-        ``extra_data_sources``: ``[{"name", "rows", "schema", "data_source_id"}]`` (only
-        ``name`` required), data sources after the first, each with its own schema and rows.
+        ``allow_new_options`` (False: PATCHes may not add select options),
+        ``child_data_sources`` (N: a wiki, whose query lists N data sources among the pages)
+        and ``extra_data_sources``: ``[{"name", "rows", "schema", "data_source_id",
+        "child_data_sources"}]`` (only ``name`` required), data sources after the first,
+        each with its own schema and rows.
 
-        Returns ``{"database_id", "data_source_id", "page_ids", "data_sources"}``: the first
-        data source's id and page ids (in row order), then ``{"id", "name", "page_ids"}``
-        for every data source, the first included.
+        Returns ``{"database_id", "data_source_id", "page_ids", "child_data_source_ids",
+        "data_sources"}``: the first data source's ids (pages in row order), then ``{"id",
+        "name", "page_ids", "child_data_source_ids"}`` for every data source, the first
+        included.
         """
         body = {"token": token, "title": title, "rows": rows, **extra}
         return self._call("POST", "/databases", json=body)

@@ -1,8 +1,8 @@
 """Control routes of the fake Notion, under ``/_sandbox/notion``.
 
 POST /databases                 create/replace a database -> {database_id, data_source_id,
-                                page_ids, data_sources: [{id, name, page_ids}]}; a bad
-                                spec is 400
+                                page_ids, child_data_source_ids, data_sources: [{id, name,
+                                page_ids, child_data_source_ids}]}; a bad spec is 400
 GET  /pages/{page_id}           {"page": <page object>, "history": [every PATCH]}
 GET  /databases/{id}/pages      the same for every page of a database, in created order
 """
@@ -29,10 +29,13 @@ class DataSourceSpec(BaseModel):
     rows: list[dict[str, Any]] = Field(default_factory=list)
     schema_spec: dict[str, Any] | None = Field(default=None, alias="schema")
     data_source_id: str | None = None
+    child_data_sources: int = Field(default=0, ge=0)
 
     def seed(self) -> DataSourceSeed:
         """What ``NotionState.seed_database`` takes."""
-        return DataSourceSeed(self.name, self.rows, self.schema_spec, self.data_source_id)
+        return DataSourceSeed(
+            self.name, self.rows, self.schema_spec, self.data_source_id, self.child_data_sources
+        )
 
 
 class DatabaseSpec(BaseModel):
@@ -46,6 +49,9 @@ class DatabaseSpec(BaseModel):
     schema_spec: dict[str, Any] | None = Field(default=None, alias="schema")
     database_id: str | None = None
     data_source_id: str | None = None
+    #: N > 0 makes the first data source a wiki's: its query lists N data sources (of
+    #: databases inside the wiki) among the pages, unless ``result_type`` is "page".
+    child_data_sources: int = Field(default=0, ge=0)
     extra_data_sources: list[DataSourceSpec] = Field(default_factory=list)
     #: False: the integration may not edit the schema, so a PATCH naming a select option
     #: that does not exist yet is refused, as Notion refuses it.
@@ -73,6 +79,7 @@ def build_router(state: NotionState) -> APIRouter:
                 schema=spec.schema_spec,
                 database_id=spec.database_id,
                 data_source_id=spec.data_source_id,
+                child_data_sources=spec.child_data_sources,
                 extra_data_sources=[extra.seed() for extra in spec.extra_data_sources],
                 allow_new_options=spec.allow_new_options,
             )

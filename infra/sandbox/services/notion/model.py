@@ -80,7 +80,11 @@ class NotionDatabase:
 
 @dataclass
 class NotionDataSource:
-    """One table of a database, with its own schema; its rows are the pages naming it."""
+    """One table of a database, with its own schema; its rows are the pages naming it.
+
+    ``children`` makes it a wiki's data source: those are the data sources of databases
+    inside the wiki, which its query lists among the pages (they have no schema here).
+    """
 
     id: str
     database_id: str
@@ -88,6 +92,7 @@ class NotionDataSource:
     schema: dict[str, PropertySchema]
     created_ms: int
     last_edited_ms: int
+    children: list[NotionDataSource] = field(default_factory=list)
 
 
 @dataclass

@@ -9,6 +9,11 @@ batch, and the following call returns pages whose key is >= it. Every key ends w
 two calls (e.g. its status changed so the filter no longer matches) is never skipped nor
 returned twice. That is the guarantee the product's "query New, mark Processing, fetch the
 next batch" loop relies on.
+
+A wiki's data source also lists data sources (those of the databases inside the wiki)
+among its pages. They take part in sorting and pagination like pages (after every page
+under a property sort, by their timestamps otherwise), but the filter narrows pages only:
+Notion lists them whatever it says, and only ``result_type`` leaves one kind out.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 from infra.sandbox.core.clock import parse_iso_ms
 from infra.sandbox.services.notion.errors import validation_error
 from infra.sandbox.services.notion.model import (
+    NotionDataSource,
     NotionPage,
     PropertySchema,
     empty_value,
@@ -33,6 +39,8 @@ from infra.sandbox.services.notion.model import (
 
 Predicate = Callable[[NotionPage], bool]
 SortKey = list[Any]
+#: What a query lists: pages and, for a wiki, data sources.
+Entry = NotionPage | NotionDataSource
 
 _TEXT_OPS = (
     "equals",
@@ -67,6 +75,11 @@ _OPS: dict[str, tuple[str, ...]] = {
 _TIMESTAMP_OPS = ("equals", "before", "after", "on_or_before", "on_or_after")
 _TIMESTAMPS = ("created_time", "last_edited_time")
 MAX_PAGE_SIZE = 100
+#: Values of ``result_type``: only pages, or only the data sources a wiki lists.
+RESULT_TYPES = ("page", "data_source")
+#: A data source's sort value under a property sort: (emptiness rank, value), ranked after
+#: the empty values of pages, so data sources come after every page in both directions.
+_NOT_A_PAGE = (2, 0)
 
 
 def _single_operator(where: str, condition: Any, allowed: tuple[str, ...]) -> tuple[str, Any]:
@@ -238,15 +251,24 @@ def _sort_value(prop: PropertySchema, value: Any) -> tuple[int, Any]:
     return (0, len(value))
 
 
+def _property_sort(prop: PropertySchema) -> Callable[[Entry], tuple[int, Any]]:
+    def sort_value(entry: Entry) -> tuple[int, Any]:
+        if isinstance(entry, NotionPage):
+            return _sort_value(prop, _value(entry, prop))
+        return _NOT_A_PAGE
+
+    return sort_value
+
+
 def compile_sorts(
     sorts: Any, schema: dict[str, PropertySchema]
-) -> tuple[Callable[[NotionPage], SortKey], Callable[[SortKey, SortKey], int]]:
+) -> tuple[Callable[[Entry], SortKey], Callable[[SortKey, SortKey], int]]:
     """Return (key function, comparator). Keys end with [created ms, id] as tie-breakers."""
     if sorts is None:
         sorts = []
     if not isinstance(sorts, list):
         raise validation_error("body failed validation: body.sorts should be an array.")
-    extractors: list[Callable[[NotionPage], tuple[int, Any]]] = []
+    extractors: list[Callable[[Entry], tuple[int, Any]]] = []
     directions: list[int] = []
     for sort in sorts:
         if not isinstance(sort, dict):
@@ -262,19 +284,19 @@ def compile_sorts(
             if field not in _TIMESTAMPS:
                 raise validation_error(f"body failed validation: sort timestamp {field!r}.")
             attr = "created_ms" if field == "created_time" else "last_edited_ms"
-            extractors.append(lambda page, attr=attr: (0, getattr(page, attr)))
+            extractors.append(lambda entry, attr=attr: (0, getattr(entry, attr)))
         elif "property" in sort:
             prop = find_property(schema, str(sort["property"]))
             if prop is None:
                 raise validation_error(
                     f"Could not find sort property with name or id: {sort['property']}"
                 )
-            extractors.append(lambda page, prop=prop: _sort_value(prop, _value(page, prop)))
+            extractors.append(_property_sort(prop))
         else:
             raise validation_error("body failed validation: a sort needs property or timestamp.")
 
-    def key(page: NotionPage) -> SortKey:
-        return [list(extract(page)) for extract in extractors] + [[page.created_ms, page.id]]
+    def key(entry: Entry) -> SortKey:
+        return [list(extract(entry)) for extract in extractors] + [[entry.created_ms, entry.id]]
 
     def compare(a: SortKey, b: SortKey) -> int:
         for (empty_a, va), (empty_b, vb), sign in zip(a, b, directions, strict=False):
@@ -323,14 +345,35 @@ def page_size_of(body: dict[str, Any]) -> int:
     return size
 
 
+def result_type_of(body: dict[str, Any]) -> str | None:
+    """Validate ``result_type`` (absent: pages and data sources alike)."""
+    result_type = body.get("result_type")
+    if result_type is None or result_type in RESULT_TYPES:
+        return result_type
+    raise validation_error(
+        'body failed validation: body.result_type should be `"page"` or `"data_source"`, '
+        f"instead was `{json.dumps(result_type)}`."
+    )
+
+
 def run_query(
-    pages: list[NotionPage], schema: dict[str, PropertySchema], body: dict[str, Any]
-) -> tuple[list[NotionPage], str | None]:
-    """Filter, sort and paginate ``pages``; returns (this batch, next cursor or None)."""
+    pages: list[NotionPage],
+    data_sources: list[NotionDataSource],
+    schema: dict[str, PropertySchema],
+    body: dict[str, Any],
+) -> tuple[list[Entry], str | None]:
+    """Filter, sort and paginate ``pages`` and the ``data_sources`` a wiki lists; returns
+    (this batch, next cursor or None)."""
     size = page_size_of(body)
+    result_type = result_type_of(body)
     predicate = compile_filter(body["filter"], schema) if body.get("filter") else None
     key_of, compare = compile_sorts(body.get("sorts"), schema)
-    keyed = [(key_of(page), page) for page in pages if predicate is None or predicate(page)]
+    entries: list[Entry] = []
+    if result_type != "data_source":
+        entries += [page for page in pages if predicate is None or predicate(page)]
+    if result_type != "page":
+        entries += data_sources
+    keyed = [(key_of(entry), entry) for entry in entries]
     keyed.sort(key=functools.cmp_to_key(lambda a, b: compare(a[0], b[0])))
     start = 0
     cursor = body.get("start_cursor")
@@ -344,4 +387,4 @@ def run_query(
             raise validation_error(f"The start_cursor provided is invalid: {cursor}") from exc
     batch = keyed[start : start + size]
     rest = keyed[start + size :]
-    return [page for _, page in batch], (encode_cursor(rest[0][0]) if rest else None)
+    return [entry for _, entry in batch], (encode_cursor(rest[0][0]) if rest else None)

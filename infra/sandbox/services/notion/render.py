@@ -73,6 +73,18 @@ def render_database(db: NotionDatabase, sources: list[NotionDataSource]) -> dict
 
 def render_data_source(db: NotionDatabase, source: NotionDataSource) -> dict[str, Any]:
     """A data source object with its property schema."""
+    return _data_source_object(source, {"type": "page_id", "page_id": db.parent_page_id})
+
+
+def render_listed_data_source(wiki: NotionDataSource, child: NotionDataSource) -> dict[str, Any]:
+    """A data source as a wiki's query lists it among the pages: the one of a database
+    that sits in the wiki (Notion lists the child database's data sources, not the database)."""
+    return _data_source_object(child, {"type": "data_source_id", "data_source_id": wiki.id})
+
+
+def _data_source_object(
+    source: NotionDataSource, database_parent: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "object": "data_source",
         "id": source.id,
@@ -82,8 +94,8 @@ def render_data_source(db: NotionDatabase, source: NotionDataSource) -> dict[str
         "last_edited_by": _user(),
         "title": [text_item(source.name)],
         "description": [],
-        "parent": {"type": "database_id", "database_id": db.id},
-        "database_parent": {"type": "page_id", "page_id": db.parent_page_id},
+        "parent": {"type": "database_id", "database_id": source.database_id},
+        "database_parent": database_parent,
         "properties": {name: render_schema_property(p) for name, p in source.schema.items()},
         "is_inline": False,
         "archived": False,

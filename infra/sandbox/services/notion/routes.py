@@ -26,7 +26,12 @@ from infra.sandbox.services.notion.model import (
     parse_api_value,
 )
 from infra.sandbox.services.notion.query import run_query
-from infra.sandbox.services.notion.render import render_data_source, render_database, render_page
+from infra.sandbox.services.notion.render import (
+    render_data_source,
+    render_database,
+    render_listed_data_source,
+    render_page,
+)
 from infra.sandbox.services.notion.state import NotionState
 
 _NOT_SHARED = "Make sure the relevant pages and databases are shared with your integration."
@@ -171,11 +176,16 @@ def build_router(state: NotionState) -> APIRouter:
                 for p in state.pages.values()
                 if p.data_source_id == source.id and (include_trash or not p.in_trash)
             ]
-            batch, next_cursor = run_query(pages, source.schema, body)
+            batch, next_cursor = run_query(pages, source.children, source.schema, body)
             return _ok(
                 {
                     "object": "list",
-                    "results": [render_page(source, page) for page in batch],
+                    "results": [
+                        render_page(source, entry)
+                        if isinstance(entry, NotionPage)
+                        else render_listed_data_source(source, entry)
+                        for entry in batch
+                    ],
                     "next_cursor": next_cursor,
                     "has_more": next_cursor is not None,
                     "type": "page_or_data_source",

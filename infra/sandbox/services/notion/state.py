@@ -33,12 +33,13 @@ _ROW_ALIASES = {"name": ("Name", "title"), "url": ("URL", "url"), "status": ("St
 @dataclass(frozen=True)
 class DataSourceSeed:
     """One data source to seed: its name, schema spec (``None``: the saved-links schema),
-    rows and, optionally, a fixed id."""
+    rows, optionally a fixed id, and how many data sources it lists as a wiki."""
 
     name: str
     rows: list[dict[str, Any]] = field(default_factory=list)
     schema: dict[str, Any] | None = None
     data_source_id: str | None = None
+    child_data_sources: int = 0
 
 
 class NotionState:
@@ -65,23 +66,27 @@ class NotionState:
         schema: dict[str, Any] | None = None,
         database_id: str | None = None,
         data_source_id: str | None = None,
+        child_data_sources: int = 0,
         extra_data_sources: Sequence[DataSourceSeed] = (),
         allow_new_options: bool = True,
     ) -> dict[str, Any]:
         """Create (or replace) a database, its data sources and their rows.
 
         The first data source is named after the database and holds ``rows`` under
-        ``schema``; ``extra_data_sources`` follow it in order. Row keys are property names,
+        ``schema`` (and lists ``child_data_sources`` data sources, as a wiki's does);
+        ``extra_data_sources`` follow it in order. Row keys are property names,
         or the aliases ``name``/``url``/``status``; values are plain (``"text"``, ``"Done"``,
         ``3``) or Notion-shaped. Special keys: ``_created_time`` (ISO string) and
         ``_in_trash``. Rows get strictly increasing ``created_time`` in order (seeded rows may
         add select options; ``allow_new_options`` false only refuses that to PATCHes).
         Nothing changes when the request is bad: it raises ``ValueError``.
 
-        Returns ``database_id``, the first data source's ``data_source_id`` and ``page_ids``,
-        and ``data_sources``: ``{"id", "name", "page_ids"}`` for each, the first included.
+        Returns ``database_id``, the first data source's ``data_source_id``, ``page_ids`` and
+        ``child_data_source_ids``, and ``data_sources``: ``{"id", "name", "page_ids",
+        "child_data_source_ids"}`` for each, the first included.
         """
-        seeds = [DataSourceSeed(title, rows, schema, data_source_id), *extra_data_sources]
+        first = DataSourceSeed(title, rows, schema, data_source_id, child_data_sources)
+        seeds = [first, *extra_data_sources]
         db_id = _given_or_new_id(database_id, "database_id")
         ds_ids = [_given_or_new_id(seed.data_source_id, "ds_id") for seed in seeds]
         if len(set(ds_ids)) != len(ds_ids):
@@ -103,7 +108,7 @@ class NotionState:
                 for ds_id, seed, props in zip(ds_ids, seeds, schemas, strict=True)
             ]
             pages = [
-                [self._seed_page(source, row) for row in seed.rows]
+                self._seed_contents(source, seed)
                 for source, seed in zip(sources, seeds, strict=True)
             ]
             self.drop_database(db_id)
@@ -113,15 +118,42 @@ class NotionState:
             for page in (page for source_pages in pages for page in source_pages):
                 self.pages[page.id] = page
             made = [
-                {"id": source.id, "name": source.name, "page_ids": [p.id for p in source_pages]}
+                {
+                    "id": source.id,
+                    "name": source.name,
+                    "page_ids": [p.id for p in source_pages],
+                    "child_data_source_ids": [child.id for child in source.children],
+                }
                 for source, source_pages in zip(sources, pages, strict=True)
             ]
             return {
                 "database_id": db_id,
                 "data_source_id": ds_ids[0],
                 "page_ids": made[0]["page_ids"],
+                "child_data_source_ids": made[0]["child_data_source_ids"],
                 "data_sources": made,
             }
+
+    def _seed_contents(self, source: NotionDataSource, seed: DataSourceSeed) -> list[NotionPage]:
+        """The seed's pages, in row order, and its wiki children (into ``source.children``)
+        spread evenly between them, so a query interleaves the two kinds."""
+        rows, count = seed.rows, seed.child_data_sources
+        rows_before = [(k + 1) * len(rows) // (count + 1) for k in range(count)]
+        pages: list[NotionPage] = []
+        for index in range(len(rows) + 1):
+            for _ in range(rows_before.count(index)):
+                source.children.append(self._child_data_source(len(source.children) + 1))
+            if index < len(rows):
+                pages.append(self._seed_page(source, rows[index]))
+        return pages
+
+    def _child_data_source(self, number: int) -> NotionDataSource:
+        """The data source of a database inside a wiki. It is only listed (retrieving it is
+        a 404, as for a data source not shared with the integration), so it has no schema."""
+        now = self.clock.tick_ms()
+        return NotionDataSource(
+            str(uuid.uuid4()), str(uuid.uuid4()), f"Database {number}", {}, now, now
+        )
 
     def _seed_page(self, source: NotionDataSource, row: dict[str, Any]) -> NotionPage:
         values: dict[str, Any] = {}

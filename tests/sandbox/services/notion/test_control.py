@@ -67,6 +67,7 @@ def test_extra_data_sources_and_their_errors(sb: Sandbox) -> None:
         ([{"name": "B", "schema": {"A": "url"}}], "title"),
         ([{"name": "B", "rows": [{"Nope": 1}]}], "Nope"),
         ([{"rows": []}], "name"),
+        ([{"name": "B", "child_data_sources": -1}], "child_data_sources"),
     ]:
         with pytest.raises(SandboxError, match=mentioned):
             sb.notion.create_database([], database_id=fixed_db, extra_data_sources=extra)

@@ -39,6 +39,7 @@ def test_the_control_answer_names_every_data_source(two_sources: dict[str, Any])
         "id": two_sources["data_source_id"],
         "name": "Inbox",
         "page_ids": two_sources["page_ids"],
+        "child_data_source_ids": [],
     }
     assert tasks["name"] == "Tasks" and len(tasks["page_ids"]) == 3
     assert tasks["id"] != links["id"] and not set(tasks["page_ids"]) & set(links["page_ids"])
