@@ -26,12 +26,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
+from pydantic import Field, TypeAdapter, ValidationError
 from sqlalchemy import Engine, delete, func, select
 
 from flows.camera.records import camera_images, camera_rejects
 from flows.common.db import as_utc
+from flows.common.params import NonNegative, ParameterError, Percent, Share
 from flows.common.safefs import (
     Containment,
     DeletionRefused,
@@ -59,30 +61,32 @@ class DiskUsage(Protocol):
 
 @dataclass(frozen=True)
 class CleanupPolicy:
-    """What a run may delete; the defaults are safe for a scheduled run."""
+    """What a run may delete; the defaults are safe for a scheduled run.
 
-    retention_days: float = 30
+    The limits are the fields' types, checked by `validate()` rather than on
+    construction, so building a policy from raw parameters never raises and a bad
+    value is refused where callers look for it, before anything is read.
+    """
+
+    retention_days: Annotated[float, Field(ge=1)] = 30
     dry_run: bool = False
-    max_delete_share: float = 0.25  # of all images (indexed rows + unindexed files) per run
+    max_delete_share: Share = 0.25  # of all images (indexed rows + unindexed files) per run
     force: bool = False  # allow deleting more than max_delete_share
-    min_free_percent: float | None = None  # disk-pressure mode is off when None
-    pressure_min_age_days: float = 1.0  # pressure mode never deletes younger images
+    # disk-pressure mode is off when None; 100% free is never reached, so it is refused
+    min_free_percent: Annotated[Percent, Field(lt=100)] | None = None
+    pressure_min_age_days: NonNegative = 1.0  # pressure mode never deletes younger images
 
     def validate(self) -> None:
-        """Refuse nonsense before anything is read; `not (x >= y)` also catches NaN."""
-        if not (self.retention_days >= 1):
-            raise ValueError(f"retention_days must be at least 1, not {self.retention_days}")
-        if not (0 < self.max_delete_share <= 1):
-            raise ValueError(f"max_delete_share must be in (0, 1], not {self.max_delete_share}")
-        if self.min_free_percent is not None and not (0 < self.min_free_percent < 100):
-            raise ValueError(
-                f"min_free_percent must be between 0 and 100 (exclusive), "
-                f"not {self.min_free_percent}"
-            )
-        if not (self.pressure_min_age_days >= 0):
-            raise ValueError(
-                f"pressure_min_age_days must be at least 0, not {self.pressure_min_age_days}"
-            )
+        """Raise `ParameterError` naming every field outside its limits (NaN included)."""
+        try:
+            _POLICY_LIMITS.validate_python(vars(self))
+        except ValidationError as exc:
+            raise ParameterError(
+                "; ".join(f"{e['loc'][0]}: {e['msg']}, not {e['input']!r}" for e in exc.errors())
+            ) from None
+
+
+_POLICY_LIMITS = TypeAdapter(CleanupPolicy)  # built once: building one takes milliseconds
 
 
 @dataclass
