@@ -86,5 +86,7 @@ def test_an_unknown_parameter_is_refused_at_deploy():
 
 
 def test_retention_under_a_day_is_refused():
-    with pytest.raises(ValueError, match=r"retention_days must be at least 1, not 0\.5"):
+    with pytest.raises(
+        ValueError, match=r"retention_days: .* greater than or equal to 1, not 0\.5"
+    ):
         CleanupPolicy(retention_days=0.5).validate()

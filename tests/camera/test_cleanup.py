@@ -13,6 +13,7 @@ from sqlalchemy import Engine, event, func, insert, select
 from flows.camera import cleanup
 from flows.camera.cleanup import CleanupPolicy, CleanupRefused, clean_images
 from flows.camera.records import camera_images, camera_rejects
+from flows.common import safefs
 from flows.common.times import as_utc
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -359,7 +360,7 @@ def test_a_file_that_cannot_be_unlinked_is_reported_and_the_rest_go_on(archive, 
     others = [archive.image(datetime(2026, 9, 1, h, tzinfo=UTC)) for h in (1, 2)]
     orphan = "images/in_gate/2026/09/01/stray.jpg"
     archive.put(orphan, modified=days(80))
-    real_unlink = cleanup._unlink
+    real_unlink = safefs._unlink
     stuck_name = stuck.rpartition("/")[2]
 
     def unlink(name, *, dir_fd):
@@ -367,7 +368,7 @@ def test_a_file_that_cannot_be_unlinked_is_reported_and_the_rest_go_on(archive, 
             raise PermissionError(13, "Permission denied")
         real_unlink(name, dir_fd=dir_fd)
 
-    monkeypatch.setattr(cleanup, "_unlink", unlink)
+    monkeypatch.setattr(safefs, "_unlink", unlink)
     report = archive.clean()
     assert archive.rows() == {stuck}
     assert archive.files() == {stuck, orphan}
