@@ -20,16 +20,20 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 from prefect.testing.utilities import prefect_test_harness
+from prefect.variables import Variable
 from pydantic import SecretStr
 
 from blocks.notion import NotionLinksSource
 from flows.common.db import connector, engine_from_url, migrate
+from flows.common.outbound import OutboundPolicy
+from flows.common.settings import OUTBOUND_ALLOW
 from flows.saved_links.download import Downloader
 from flows.saved_links.errors import LinkError
 from flows.saved_links.flow import saved_links
@@ -53,12 +57,15 @@ class Side:
         self.db_path = work / name / "app.db"
         self.engine = engine_from_url(f"sqlite:///{self.db_path}")
         migrate(self.engine)
+        # the links point at the sandbox, on loopback: allowed as the demo allows it
+        self.allowed = urlsplit(sb.base_url).netloc
+        self.policy = OutboundPolicy.parse([self.allowed])
 
 
 def plain_loop(side: Side) -> dict[str, int]:
     """What a cron script would do: the same processor, no orchestration."""
     source = NotionSource(side.block, "bench").open()
-    downloader = Downloader(side.data_dir, MediaStore(side.engine))
+    downloader = Downloader(side.data_dir, MediaStore(side.engine), side.policy)
     processor = LinkProcessor(source, LinkStore(side.engine), downloader, str(uuid.uuid4()))
     counts = {"done": 0, "failed": 0}
     for row in source.candidates():
@@ -74,6 +81,7 @@ def flow_run(side: Side, name: str) -> dict[str, int]:
     side.block.save(f"bench-{name}", overwrite=True)
     connector(f"sqlite:///{side.db_path}").save(f"bench-db-{name}", overwrite=True)
     os.environ["AUTOMATIONS_DATA_DIR"] = str(side.data_dir)
+    Variable.set(OUTBOUND_ALLOW, [side.allowed], overwrite=True)
     return saved_links(
         pause_seconds=0, source_block=f"bench-{name}", app_db_block=f"bench-db-{name}"
     )

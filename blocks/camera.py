@@ -45,7 +45,14 @@ class CameraPortal(Block):
     captured_at_attribute: str = Field(
         default="data-captured-at", description="Attribute with the ISO 8601 capture time."
     )
-    timeout_seconds: float = Field(default=30.0, description="Per page load / image request.")
+    timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Per page load, and for the whole of one image."
+    )
+    max_image_bytes: int = Field(
+        default=20_000_000,
+        gt=0,
+        description="A frame larger than this is refused as too large, not read to the end.",
+    )
 
     @field_validator("streams")
     @classmethod

@@ -25,6 +25,10 @@ class NotionLinksSource(Block):
 
     token: SecretStr = Field(description="Notion integration token (secret_... or ntn_...).")
     database_id: str = Field(description="Id of the database, as in its URL.")
+    data_source: str | None = Field(
+        default=None,
+        description="Name or id of the data source, for a database with several.",
+    )
     base_url: str = Field(
         default="https://api.notion.com", description="Notion API root; the sandbox in tests."
     )

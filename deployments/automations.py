@@ -3,9 +3,13 @@
 The seeds alerted by logging (`_send_alert` with "email not configured"); here every
 run of every deployment that ends Failed, Crashed or TimedOut, or turns Late, sends a
 notification through the `alerts` block, and a run whose process vanished without a
-word (no heartbeat for 10 minutes) is marked Crashed, which notifies in turn.
+word (no heartbeat for the `zombie_after_seconds` setting, 10 minutes by default) is
+marked Crashed, which notifies in turn.
 
-Applying is idempotent: each automation is created or updated by its name.
+Applying is idempotent and leaves what has not changed alone: an automation is
+created, or updated by its name only when its declaration differs. Updating one
+resets its trigger, and a proactive trigger (the zombie one) that is reset forgets
+the runs it was watching, so a restart of the stack must not touch it.
 """
 
 from __future__ import annotations
@@ -24,9 +28,6 @@ from pydantic import SecretStr
 
 ALERTS_BLOCK = "alerts"
 FLOW_RUNS = ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]})
-# Flow runs beat every 180 s (PREFECT_FLOWS_HEARTBEAT_FREQUENCY); three missed beats
-# and a margin mean the process is gone.
-ZOMBIE_AFTER = timedelta(minutes=10)
 
 SUBJECT = "{{ flow.name }}/{{ deployment.name }}: {{ flow_run.state.name }}"
 BODY = """\
@@ -57,7 +58,7 @@ def _notify(name: str, description: str, events: set[str], action: SendNotificat
     )
 
 
-def declared(alerts_block_id: UUID) -> list[Automation]:
+def declared(alerts_block_id: UUID, zombie_after: timedelta) -> list[Automation]:
     """Every automation of the control plane.
 
     Late runs notify through their own automation so they can be switched off in the
@@ -84,7 +85,9 @@ def declared(alerts_block_id: UUID) -> list[Automation]:
         ),
         Automation(
             name="crash zombie runs",
-            description="A running flow run sent no heartbeat for 10 minutes: mark it Crashed.",
+            description=(
+                f"A running flow run sent no heartbeat for {zombie_after}: mark it Crashed."
+            ),
             trigger=EventTrigger(
                 after={"prefect.flow-run.heartbeat"},
                 expect={
@@ -98,29 +101,49 @@ def declared(alerts_block_id: UUID) -> list[Automation]:
                 for_each={"prefect.resource.id"},
                 posture=Posture.Proactive,
                 threshold=1,
-                within=ZOMBIE_AFTER,
+                within=zombie_after,
             ),
             actions=[
                 ChangeFlowRunState(
                     state=StateType.CRASHED,
-                    message=f"No heartbeat for {ZOMBIE_AFTER}: the flow run process is gone.",
+                    message=f"No heartbeat for {zombie_after}: the flow run process is gone.",
                 )
             ],
         ),
     ]
 
 
-def apply(alerts_url: str) -> list[str]:
-    """Save the alerts block and create or update every automation; their names."""
+def apply(alerts_url: str, zombie_after: timedelta) -> dict[str, str]:
+    """Save the alerts block, then create or update what differs; what each one got."""
     block_id = webhook_block(alerts_url).save(ALERTS_BLOCK, overwrite=True)
-    names = []
+    done = {}
     with get_client(sync_client=True) as client:
-        for automation in declared(block_id):
+        for automation in declared(block_id, zombie_after):
             existing = client.read_automations_by_name(automation.name)
-            if existing:
+            if not existing:
+                automation.create()
+                done[automation.name] = "created"
+            elif _comparable(existing[0]) == _comparable(automation):
+                done[automation.name] = "unchanged"
+            else:
                 automation.id = existing[0].id
                 automation.update()
-            else:
-                automation.create()
-            names.append(automation.name)
-    return names
+                done[automation.name] = "updated"
+    return done
+
+
+def _comparable(automation: Automation) -> object:
+    """An automation as declared: without the ids and times the server assigns."""
+    return _without_ids(automation.model_dump(mode="json", exclude={"id", "created", "updated"}))
+
+
+def _without_ids(value: object) -> object:
+    """Sets (event names, resource ids) come back in any order: compare them sorted."""
+    if isinstance(value, dict):
+        return {
+            k: _without_ids(v) for k, v in value.items() if k not in ("id", "created", "updated")
+        }
+    if isinstance(value, list):
+        items = [_without_ids(v) for v in value]
+        return sorted(items) if all(isinstance(v, str) for v in items) else items
+    return value

@@ -27,6 +27,7 @@ from prefect.exceptions import ObjectAlreadyExists
 from prefect_sqlalchemy import SqlAlchemyConnector
 
 from deployments import automations
+from flows.common import settings
 from flows.common.db import APP_DB_BLOCK, app_engine, connector, migrate
 from flows.common.errors import ConfigError
 from flows.common.workflows import block_settings, workflows
@@ -91,6 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         read_dotenv()
     try:
         blocks, skipped = blocks_from(os.environ)
+        variables = settings.from_env(os.environ)
     except ConfigError as exc:
         sys.exit(f"bootstrap: {exc}")
     print(f"workflows: {', '.join(w.name for w in workflows())}")
@@ -101,10 +103,14 @@ def main(argv: list[str] | None = None) -> None:
     for name, block in blocks.items():
         block.save(name, overwrite=True)
     print("blocks saved: " + ", ".join(f"{b.get_block_type_slug()}/{n}" for n, b in blocks.items()))
+    settings.save(variables)
+    if variables:
+        print("settings saved (Prefect variables): " + ", ".join(sorted(variables)))
     alerts_url = os.environ.get("ALERTS_WEBHOOK_URL")
     if alerts_url:
-        names = automations.apply(alerts_url)
-        print(f"automations applied ({', '.join(names)}), notifying through block 'alerts'")
+        applied = automations.apply(alerts_url, settings.zombie_after())
+        states = ", ".join(f"{name}: {what}" for name, what in applied.items())
+        print(f"automations ({states}), notifying through block 'alerts'")
     else:
         print("no ALERTS_WEBHOOK_URL: failure notifications are not set up (see README)")
     migrate(app_engine(APP_DB_BLOCK))

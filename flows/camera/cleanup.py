@@ -32,6 +32,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from sqlalchemy import Engine, delete, func, select
 
 from flows.camera.records import camera_images, camera_rejects
+from flows.common.artifacts import markdown_table
 from flows.common.params import NonNegative, ParameterError, Percent, Share
 from flows.common.safefs import (
     Containment,
@@ -143,18 +144,25 @@ class CleanupReport:
         """One row per measure, for a table artifact (the lists are counted, not listed)."""
         return [{"measure": k, "value": str(v)} for k, v in self.summary().items()]
 
+    def headline(self) -> str:
+        """One line: what went (or would go), and what the archive keeps."""
+        verb = "would delete" if self.dry_run else "deleted"
+        kept = self.images_total - self.planned_deletions
+        return (
+            f"{verb} {self.files_deleted} file(s), {self.rows_deleted} row(s), "
+            f"{_human(self.bytes_freed)}; {kept} image(s) kept"
+        )
+
     def as_markdown(self, max_items: int = 50) -> str:
         """The summary table plus the first skipped and failed items, for a markdown artifact."""
-        verb = "Would delete" if self.dry_run else "Deleted"
         lines = [
             f"## Camera cleanup{' (dry run)' if self.dry_run else ''}",
             "",
-            f"{verb} {self.files_deleted} file(s), {self.rows_deleted} row(s), "
-            f"{_human(self.bytes_freed)}; cutoff {self.cutoff.isoformat()}.",
+            f"{self.headline()[0].upper()}{self.headline()[1:]}; cutoff {self.cutoff.isoformat()}.",
             "",
-            "| measure | value |",
-            "|---|---|",
-            *(f"| {r['measure']} | {r['value']} |" for r in self.as_rows()),
+            markdown_table(
+                ["measure", "value"], [(r["measure"], r["value"]) for r in self.as_rows()]
+            ),
         ]
         for title, items in (("Errors", self.errors), ("Skipped", self.skipped)):
             if items:

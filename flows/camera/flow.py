@@ -54,7 +54,12 @@ def download_stream(downloader: StreamDownloader, stream: str) -> StreamReport:
     return report
 
 
-@flow(name="camera-download", persist_result=True)
+# Room for the stream task's retries (60 + 120 + 240 s) and the work between them;
+# a run still going after that holds the slot the next runs need.
+DOWNLOAD_TIMEOUT_SECONDS = 15 * 60
+
+
+@flow(name="camera-download", persist_result=True, timeout_seconds=DOWNLOAD_TIMEOUT_SECONDS)
 def camera_download(
     streams: list[str] | None = None,
     concurrent_downloads: PositiveInt = 3,
@@ -157,7 +162,7 @@ def _evidence_artifact(since: datetime) -> None:
         )
 
 
-@flow(name="camera-cleanup", persist_result=True)
+@flow(name="camera-cleanup", persist_result=True, timeout_seconds=3600)
 def camera_cleanup(
     retention_days: float = 30,
     dry_run: bool = False,
@@ -196,9 +201,4 @@ def camera_cleanup(
         raise
     create_markdown_artifact(key="camera-cleanup", markdown=report.as_markdown())
     get_run_logger().info("camera cleanup: %s", report.summary())
-    verb = "would delete" if dry_run else "deleted"
-    summary = (
-        f"{verb} {report.files_deleted} files ({report.bytes_freed} bytes), "
-        f"{report.rows_deleted} rows; {report.images_total - report.planned_deletions} images kept"
-    )
-    return Completed(message=summary, data=report.summary())
+    return Completed(message=report.headline(), data=report.summary())

@@ -113,7 +113,11 @@ class PortalBrowser:
                     f"{href or '?'}: {self.portal.captured_at_attribute}={when!r} ({exc})"
                 )
                 continue
-            listing.images.append(ListedImage(at, urljoin(self.page.url, href)))
+            image_url = urljoin(self.page.url, href)
+            if _origin(image_url) != _origin(self.portal.base_url):
+                listing.unreadable.append(f"{image_url}: not on the portal's own host, not fetched")
+                continue
+            listing.images.append(ListedImage(at, image_url))
         return listing
 
     def login(self, stream: str = "login") -> None:
@@ -177,3 +181,10 @@ class PortalBrowser:
         if status == 429 or status >= 500:
             raise PortalUnavailable(f"{url} answered {status}")
         raise PermanentCameraError(f"{url} answered {status}")
+
+
+def _origin(url: str) -> tuple[str, str]:
+    """Scheme and host:port: a page may only send us to images of its own portal (the
+    session cookie goes with every image request)."""
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc.lower()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flows.common.artifacts import markdown_table
 from flows.common.health import CRITICAL, OK, WARNING, Check
@@ -55,6 +55,37 @@ def deployment(runs: DeploymentRuns) -> Check:
     if runs.last_state_type in _BAD_STATES or runs.next_state == "Late":
         status = WARNING
     return Check(f"deployment {runs.name}", status, "; ".join(parts))
+
+
+def running_run(
+    name: str,
+    silent_for: timedelta | None,
+    running_for: timedelta | None,
+    zombie_after: timedelta,
+    timeout: timedelta | None,
+) -> Check | None:
+    """A Running run whose heartbeats stopped (its host died) or that has outlived its
+    flow's timeout is critical: it holds its deployment's slot and whatever it claimed."""
+    if silent_for is not None and silent_for > zombie_after:
+        return Check(
+            f"run {name}",
+            CRITICAL,
+            f"Running but silent for {_duration(silent_for)} (no heartbeat for longer than "
+            f"{_duration(zombie_after)}): its process or host is gone",
+        )
+    if timeout is not None and running_for is not None and running_for > timeout:
+        return Check(
+            f"run {name}",
+            CRITICAL,
+            f"Running for {_duration(running_for)}, longer than its timeout of "
+            f"{_duration(timeout)}",
+        )
+    return None
+
+
+def _duration(value: timedelta) -> str:
+    minutes = value.total_seconds() / 60
+    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
 
 
 def overall(checks: Iterable[Check]) -> str:

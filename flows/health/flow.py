@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime, timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -26,14 +27,17 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 from prefect.client.schemas.sorting import FlowRunSort
+from prefect.flows import load_flow_arguments_from_entrypoint
 from prefect.states import Completed, State
 from sqlalchemy import text
 
+from flows.common import settings
 from flows.common.db import APP_DB_BLOCK, app_engine
 from flows.common.errors import AutomationError, ConfigError
 from flows.common.health import CRITICAL, OK, WARNING, Check, HealthContext
 from flows.common.params import Percent, PositiveInt, require
 from flows.common.paths import atomic_write_bytes, data_dir
+from flows.common.runs import read_runs
 from flows.common.times import utcnow
 from flows.common.workflows import workflows
 from flows.health import checks
@@ -80,6 +84,51 @@ def check_workflow(name: str, context: HealthContext) -> list[Check]:
         return [Check(workflow.title, CRITICAL, f"could not be checked: {_first_line(exc)}")]
 
 
+# A run may overrun its flow's timeout by this much before it counts as stuck: the
+# engine needs a moment to end it, and the clocks of worker and server differ.
+TIMEOUT_GRACE = timedelta(minutes=2)
+
+
+@task(name="check-running-runs", cache_policy=NO_CACHE)
+def check_running_runs(now: datetime, zombie_after: timedelta) -> list[Check]:
+    """Running runs whose host died, or that outlived their flow's timeout."""
+    with get_client(sync_client=True) as client:
+        running = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))
+            )
+        )
+        statuses = read_runs(client, [str(r.id) for r in running], now, zombie_after)
+        timeouts = _timeouts(client, {r.deployment_id for r in running if r.deployment_id})
+    found = []
+    for run in running:
+        status = statuses.get(str(run.id))
+        timeout = timeouts.get(run.deployment_id)
+        check = checks.running_run(
+            run.name,
+            status.silent_for(now) if status else None,
+            now - run.start_time if run.start_time else None,
+            zombie_after,
+            timeout + TIMEOUT_GRACE if timeout else None,
+        )
+        if check:
+            found.append(check)
+    return found
+
+
+def _timeouts(client: SyncPrefectClient, deployment_ids: set) -> dict:
+    """Each deployment's flow timeout, read from its entrypoint's decorator (not imported)."""
+    found = {}
+    for deployment_id in deployment_ids:
+        try:
+            entrypoint = client.read_deployment(deployment_id).entrypoint
+            seconds = load_flow_arguments_from_entrypoint(entrypoint).get("timeout_seconds")
+            found[deployment_id] = timedelta(seconds=float(seconds))
+        except Exception:  # no entrypoint here, or no literal timeout: nothing to compare
+            continue
+    return found
+
+
 @task(name="check-deployments", cache_policy=NO_CACHE)
 def check_deployments() -> list[Check]:
     """Last state and next run of every deployment, as the Prefect API reports them."""
@@ -122,7 +171,7 @@ def _runs(client: SyncPrefectClient, name: str, dep) -> DeploymentRuns:
     )
 
 
-@flow(name="health-check", persist_result=True)
+@flow(name="health-check", persist_result=True, timeout_seconds=240)
 def health_check(
     disk_warning_percent: Percent = 80,
     disk_critical_percent: Percent = 90,
@@ -160,6 +209,7 @@ def health_check(
             if workflow.health:
                 found += check_workflow(workflow.name, context)
     found += check_deployments()
+    found += check_running_runs(context.now, settings.zombie_after())
 
     now = utcnow()
     health = checks.document(found, now)

@@ -2,6 +2,9 @@
 
 yt-dlp's own retries are switched off: Prefect's task retries own that, so a
 transient failure is visible as a retry in the UI instead of a silent loop.
+A link is outside input: every connection yt-dlp opens for it (redirects,
+manifests, fragments) goes through the outbound-URL guard, and yt-dlp never
+hands a URL to a program of its own (ffmpeg) that would open one unguarded.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import glob
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,6 +30,8 @@ from yt_dlp.utils import (
     sanitize_filename,
 )
 
+from flows.common.errors import MachineError, causes, machine_error
+from flows.common.outbound import OutboundPolicy, guarded, refusal
 from flows.saved_links import errors
 from flows.saved_links.platforms import Platform
 from flows.saved_links.records import Media
@@ -105,9 +111,16 @@ def _site_extractors() -> tuple[type, ...]:
 class Downloader:
     """Fetches media for links, never the same media twice."""
 
-    def __init__(self, data_dir: Path, archive: MediaArchive, socket_timeout: float = 30.0):
+    def __init__(
+        self,
+        data_dir: Path,
+        archive: MediaArchive,
+        policy: OutboundPolicy,
+        socket_timeout: float = 30.0,
+    ):
         self.data_dir = data_dir
         self.archive = archive
+        self.policy = policy
         self.socket_timeout = socket_timeout
         self._log = logging.getLogger("saved_links.yt_dlp")
         self._instances: dict[Platform, YoutubeDL] = {}
@@ -131,6 +144,11 @@ class Downloader:
             "file_access_retries": 0,
             "socket_timeout": self.socket_timeout,
             "noplaylist": True,
+            # yt-dlp's own downloaders only: ffmpeg fetching a manifest itself would
+            # open connections the guard never sees.
+            "hls_prefer_native": True,
+            "external_downloader": {},
+            "concurrent_fragment_downloads": 1,  # the guard covers this thread only
             "restrictfilenames": True,
             "overwrites": False,
             # yt-dlp writes `<name>.part` in the temp folder and renames it into place
@@ -144,42 +162,53 @@ class Downloader:
 
         The archive is asked before any request when the key follows from the URL
         (as yt-dlp's own archive check does), and again after extraction.
-        Raises a `LinkError` subclass that says whether a retry can help.
+        Raises a `LinkError` subclass that says whether a retry can help, or a
+        `MachineError` when the host itself is at fault.
         """
         known = self._archived(url_media_key(url))
         if known:
             return known, False
-        stem = None
+        ydl = self._ydl(platform)
+        info = self._guarded(ydl.extract_info, url, download=False)
+        if info and info.get("_type") == "playlist":
+            info = next((e for e in info.get("entries") or [] if e), None)
+        if not info:
+            raise errors.Unsupported(f"no media found at {url}")
+        key = media_key(info, url)
+        known = self._archived(key)
+        if known:
+            return known, False
+        stem = safe_stem(str(info.get("title") or info.get("id") or ""), key)
+        ydl.params["outtmpl"] = {"default": stem.replace("%", "%%") + ".%(ext)s"}
         try:
-            ydl = self._ydl(platform)
-            info = ydl.extract_info(url, download=False)
-            if info and info.get("_type") == "playlist":
-                info = next((e for e in info.get("entries") or [] if e), None)
-            if not info:
-                raise errors.Unsupported(f"no media found at {url}")
-            key = media_key(info, url)
-            known = self._archived(key)
-            if known:
-                return known, False
-            stem = safe_stem(str(info.get("title") or info.get("id") or ""), key)
-            ydl.params["outtmpl"] = {"default": stem.replace("%", "%%") + ".%(ext)s"}
-            result = ydl.process_ie_result(info, download=True)
-        except Exception as exc:  # yt-dlp wraps everything; classify by the root cause
-            if stem:
-                self._discard_partial(stem)
-            if isinstance(exc, errors.LinkError):
-                raise
-            raise classify(exc) from exc
+            result = self._guarded(ydl.process_ie_result, info, download=True)
+        except BaseException:
+            self._discard_partial(stem)
+            raise
         path = Path(_final_path(result))
         media = Media(
             media_key=key,
             file=path.relative_to(self.data_dir).as_posix(),
             bytes=path.stat().st_size,
-            title=str(info.get("title") or path.stem)[:500],
+            title=str(info.get("title") or path.stem),
             platform=platform.value,
         )
         self.archive.add(media, url)
         return media, True
+
+    def _guarded(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """One yt-dlp call under the outbound-URL guard, its failure classified.
+
+        Only yt-dlp's own work is guarded: the archive's database (maybe on a
+        private host) is reached outside it.
+        """
+        try:
+            with guarded(self.policy):
+                return call(*args, **kwargs)
+        except (errors.LinkError, MachineError):
+            raise
+        except Exception as exc:  # yt-dlp wraps everything; classify by the root cause
+            raise classify(exc) from exc
 
     def _archived(self, key: str) -> Media | None:
         known = self.archive.lookup(key)
@@ -198,51 +227,39 @@ def _final_path(result: dict[str, Any]) -> str:
     return result["filepath"]
 
 
-def _causes(exc: BaseException):
-    """The exception and everything it wraps, yt-dlp's `exc_info`/`cause` included."""
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        cur = stack.pop()
-        if cur is None or id(cur) in seen:
-            continue
-        seen.add(id(cur))
-        yield cur
-        exc_info = getattr(cur, "exc_info", None)
-        if isinstance(exc_info, tuple) and len(exc_info) > 1:
-            stack.append(exc_info[1])
-        stack.extend([getattr(cur, "cause", None), cur.__cause__, cur.__context__])
-
-
 def _message(exc: BaseException) -> str:
     text = str(getattr(exc, "orig_msg", None) or exc)
     text = re.sub(r"\x1b\[[0-9;]*m", "", text)
     return re.sub(r"^(ERROR: )?(\[[^\]]+\] )?", "", text).strip()[:500]
 
 
-def classify(exc: BaseException) -> errors.LinkError:
-    """Map a yt-dlp failure to permanent (fail now) or transient (retry)."""
-    chain = list(_causes(exc))
+def classify(exc: BaseException) -> errors.LinkError | MachineError:
+    """Map a yt-dlp failure to permanent (fail now), transient (retry) or the machine's.
+
+    By the root cause first, whatever yt-dlp wrapped it in: a read timeout or a
+    refused connection inside an extractor error is a network error, not an
+    unsupported link, and a full disk is the host's fault, not the link's.
+    """
+    chain = list(causes(exc))
     msg = _message(exc)
+    refused = refusal(exc)
+    if refused is not None:
+        return errors.Refused(str(refused))
+    machine = machine_error(exc)
+    if machine is not None:
+        return machine
     for cause in chain:
         if isinstance(cause, HTTPError):
-            status = cause.status
-            if status in (404, 410):
-                return errors.Removed(f"HTTP {status}: {msg}")
-            if status == 401:
-                return errors.LoginRequired(f"HTTP 401: {msg}")
-            if status == 403:
-                return errors.AccessDenied(f"HTTP 403: {msg}")
-            if status == 429:
-                return errors.RateLimited(f"HTTP 429: {msg}")
-            if status >= 500 or status == 408:
-                return errors.ServerError(f"HTTP {status}: {msg}")
-            return errors.Unsupported(f"HTTP {status}: {msg}")
-        if isinstance(cause, (IncompleteRead, ContentTooShortError)):
+            return _by_status(cause.status, msg)
+    for cause in chain:
+        if isinstance(cause, IncompleteRead | ContentTooShortError):
             return errors.IncompleteDownload(msg)
     for cause in chain:
-        if isinstance(cause, (TransportError, TimeoutError, ConnectionError)):
+        if isinstance(cause, TransportError | OSError):  # timeouts, resets, refusals
             return errors.NetworkError(msg)
+    if isinstance(exc, DownloadError) and _CUT_SHORT.search(msg):
+        return errors.IncompleteDownload(msg)
+    for cause in chain:
         if isinstance(cause, GeoRestrictedError):
             return errors.AccessDenied(msg)
         if isinstance(cause, UnsupportedError):
@@ -255,6 +272,18 @@ def classify(exc: BaseException) -> errors.LinkError:
             if _GONE_HINT.search(msg):
                 return errors.Removed(msg)
             return errors.Unsupported(msg)
-    if isinstance(exc, DownloadError) and _CUT_SHORT.search(msg):
-        return errors.IncompleteDownload(msg)
     return errors.NetworkError(msg) if isinstance(exc, OSError) else errors.Unsupported(msg)
+
+
+def _by_status(status: int, msg: str) -> errors.LinkError:
+    if status in (404, 410):
+        return errors.Removed(f"HTTP {status}: {msg}")
+    if status == 401:
+        return errors.LoginRequired(f"HTTP 401: {msg}")
+    if status == 403:
+        return errors.AccessDenied(f"HTTP 403: {msg}")
+    if status == 429:
+        return errors.RateLimited(f"HTTP 429: {msg}")
+    if status >= 500 or status == 408:
+        return errors.ServerError(f"HTTP {status}: {msg}")
+    return errors.Unsupported(f"HTTP {status}: {msg}")

@@ -44,6 +44,12 @@ class LoginRequired(PermanentLinkError):
     error_class = "LoginRequired"
 
 
+class Refused(PermanentLinkError):
+    """The link points inside the network (the outbound-URL guard); nothing was sent."""
+
+    error_class = "Refused"
+
+
 class RateLimited(TransientLinkError):
     error_class = "RateLimited"
 
@@ -54,6 +60,12 @@ class ServerError(TransientLinkError):
 
 class NetworkError(TransientLinkError):
     error_class = "NetworkError"
+
+
+class TimedOut(TransientLinkError):
+    """One attempt took longer than its deadline (a host that trickles or never answers)."""
+
+    error_class = "TimedOut"
 
 
 class IncompleteDownload(TransientLinkError):

@@ -6,6 +6,7 @@ and rows are queried from the data source, not from the database.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,9 +19,10 @@ from flows.common.times import parse_instant
 from flows.saved_links.errors import SourceConfigError
 from flows.saved_links.records import Media
 
+log = logging.getLogger(__name__)
 NEW, PROCESSING, DONE, FAILED = "New", "Processing", "Done", "Failed"
 STATUSES = (NEW, PROCESSING, DONE, FAILED)
-TEXT_LIMIT = 2000  # Notion's limit for one rich-text item
+TEXT_LIMIT = 2000  # Notion's limit for one rich-text item, in UTF-16 code units
 
 # block field -> property types the flow can read or write through it
 _FIELD_TYPES: dict[str, tuple[str, ...]] = {
@@ -44,8 +46,17 @@ class LinkRow:
     last_edited: datetime
 
 
+def cut_utf16(value: str, limit: int = TEXT_LIMIT) -> str:
+    """At most `limit` UTF-16 code units, as Notion counts them (an emoji is two);
+    a character is never split in half."""
+    encoded = value.encode("utf-16-le")
+    if len(encoded) <= 2 * limit:
+        return value
+    return encoded[: 2 * limit].decode("utf-16-le", errors="ignore")
+
+
 def _text(value: str) -> list[dict[str, Any]]:
-    return [{"type": "text", "text": {"content": value[:TEXT_LIMIT]}}] if value else []
+    return [{"type": "text", "text": {"content": cut_utf16(value)}}] if value else []
 
 
 def _plain(items: list[dict[str, Any]] | None) -> str:
@@ -83,10 +94,7 @@ class NotionSource:
                     f"integration ({exc.code}).",
                 ) from None
             raise
-        sources = database.get("data_sources") or []
-        if not sources:
-            raise self._config_error("database_id", "the database has no data source.")
-        self.data_source_id = sources[0]["id"]
+        self.data_source_id = self._pick_data_source(database.get("data_sources") or [])
         schema = self.client.data_sources.retrieve(data_source_id=self.data_source_id)
         properties: dict[str, Any] = schema.get("properties", {})
         for field, allowed in _FIELD_TYPES.items():
@@ -111,6 +119,27 @@ class NotionSource:
             )
         return self
 
+    def _pick_data_source(self, sources: list[dict[str, Any]]) -> str:
+        """The block's `data_source` (name or id), or the only one there is."""
+        if not sources:
+            raise self._config_error("database_id", "the database has no data source.")
+        wanted = (self.block.data_source or "").strip()
+        listed = ", ".join(f"{s.get('name') or '(unnamed)'} ({s['id']})" for s in sources)
+        if not wanted:
+            if len(sources) > 1:
+                raise self._config_error(
+                    "data_source",
+                    f"the database has {len(sources)} data sources; name one: {listed}.",
+                )
+            return sources[0]["id"]
+        key = wanted.replace("-", "").lower()
+        for source in sources:
+            if key == source["id"].replace("-", "").lower() or wanted == source.get("name"):
+                return source["id"]
+        raise self._config_error(
+            "data_source", f"no data source {wanted!r} in the database; it has: {listed}."
+        )
+
     def candidate_filter(self) -> dict[str, Any]:
         """Rows with a link whose status is empty, New, or Processing (maybe abandoned)."""
         status, kind = self.block.status_property, self.types["status_property"]
@@ -132,14 +161,15 @@ class NotionSource:
 
     def candidates(self) -> list[LinkRow]:
         """Every candidate row, oldest first, through all result pages."""
-        pages = iterate_paginated_api(
+        results = iterate_paginated_api(
             self.client.data_sources.query,
             data_source_id=self.data_source_id,
             filter=self.candidate_filter(),
             sorts=[{"timestamp": "created_time", "direction": "ascending"}],
             page_size=100,
+            result_type="page",  # a wiki's query also lists its child data sources
         )
-        return [self.parse(page) for page in pages]
+        return [self.parse(item) for item in results if item.get("object") == "page"]
 
     def parse(self, page: dict[str, Any]) -> LinkRow:
         props = page["properties"]
@@ -161,8 +191,31 @@ class NotionSource:
         kind = self.types["status_property"]
         return {self.block.status_property: {kind: {"name": name}}}
 
-    def _update(self, page_id: str, properties: dict[str, Any]) -> None:
-        self.client.pages.update(page_id=page_id, properties=properties)
+    def _update(
+        self, page_id: str, properties: dict[str, Any], optional: dict[str, Any] | None = None
+    ) -> None:
+        """Write `properties`, and `optional` with them when Notion takes them.
+
+        An optional column Notion refuses (a select option the integration may not
+        add, a property edited away) must never block the status write-back: the
+        write is sent again without it, and the refusal logged.
+        """
+        if not optional:
+            self.client.pages.update(page_id=page_id, properties=properties)
+            return
+        try:
+            self.client.pages.update(page_id=page_id, properties={**properties, **optional})
+        except APIResponseError as exc:
+            if exc.code != "validation_error":
+                raise
+            log.warning(
+                "Notion refused the optional column(s) %s of page %s (%s); status written "
+                "without them",
+                sorted(optional),
+                page_id,
+                str(exc)[:200],
+            )
+            self.client.pages.update(page_id=page_id, properties=properties)
 
     def _platform(self, platform: str | None) -> dict[str, Any]:
         field = self.block.platform_property
@@ -175,23 +228,33 @@ class NotionSource:
     def mark_processing(self, page_id: str) -> None:
         self._update(page_id, self._status(PROCESSING))
 
+    def mark_new(self, page_id: str) -> None:
+        self._update(page_id, self._status(NEW))
+
     def mark_done(self, page_id: str, media: Media) -> None:
         props = {
             **self._status(DONE),
             self.block.file_property: {"rich_text": _text(media.file)},
             self.block.error_property: {"rich_text": []},
-            **self._platform(media.platform),
         }
+        optional = self._platform(media.platform)
         if self.block.size_property:
-            props[self.block.size_property] = {"number": media.bytes}
+            optional[self.block.size_property] = {"number": media.bytes}
         if self.block.title_property:
-            props[self.block.title_property] = {"rich_text": _text(media.title)}
+            optional[self.block.title_property] = {"rich_text": _text(media.title)}
+        self._update(page_id, props, optional)
+
+    def mark_retry(self, page_id: str, error_class: str, message: str) -> None:
+        """Back to New, with why it will be tried again; the next run picks it up."""
+        props = {
+            **self._status(NEW),
+            self.block.error_property: {"rich_text": _text(f"{error_class}: {message}")},
+        }
         self._update(page_id, props)
 
     def mark_failed(self, page_id: str, error_class: str, message: str, platform: str | None):
         props = {
             **self._status(FAILED),
             self.block.error_property: {"rich_text": _text(f"{error_class}: {message}")},
-            **self._platform(platform),
         }
-        self._update(page_id, props)
+        self._update(page_id, props, self._platform(platform))

@@ -15,14 +15,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from flows.common.errors import PermanentError
+from flows.common.runs import RunStatus
 from flows.saved_links.download import Downloader
 from flows.saved_links.errors import LinkError
 from flows.saved_links.notion_source import PROCESSING, LinkRow, NotionSource
 from flows.saved_links.platforms import classify, validate_url
 from flows.saved_links.records import LinkRecord, LinkStore, Media
-
-# Prefect state types after which a run can hold nothing any more.
-FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class Outcome:
 
     page_id: str
     url: str
-    outcome: str  # done | failed | skipped
+    outcome: str  # done | failed | deferred (tried again next run) | skipped
     platform: str | None = None
     file: str | None = None
     bytes: int | None = None
@@ -47,10 +46,11 @@ class Outcome:
 def select_rows(
     rows: list[LinkRow],
     records: Mapping[str, LinkRecord],
-    run_states: Mapping[str, str | None],
+    runs: Mapping[str, RunStatus],
     now: datetime,
     timeout: timedelta,
     run_id: str,
+    zombie_after: timedelta,
 ) -> tuple[list[LinkRow], set[str]]:
     """The rows this run may work on, and the dead holders whose claims it may take.
 
@@ -58,7 +58,7 @@ def select_rows(
     A Processing row is one only if its holder is dead or is this run, or if no
     one holds it in the app DB and Notion has not touched it for `timeout`.
     """
-    dead = reclaimable_runs(rows, records, run_states, now, timeout)
+    dead = reclaimable_runs(rows, records, runs, now, timeout, zombie_after)
     usable = []
     for row in rows:
         record = records.get(row.page_id)
@@ -76,18 +76,20 @@ def select_rows(
 def reclaimable_runs(
     rows: Iterable[LinkRow],
     records: Mapping[str, LinkRecord],
-    run_states: Mapping[str, str | None],
+    runs: Mapping[str, RunStatus],
     now: datetime,
     timeout: timedelta,
+    zombie_after: timedelta,
 ) -> set[str]:
     """Holders of Processing rows whose claims may be taken over.
 
     A holder whose Prefect run is final (crashed, cancelled, ...) is dead: its
-    rows are free at once. A holder Prefect does not know (another server, a
-    plain script) is presumed dead once its claim is older than `timeout`. A
-    holder whose run is still active keeps its rows however old the claim: age
-    alone never breaks a live lock (Prefect's zombie detection turns a run whose
-    process vanished into Crashed, which frees it).
+    rows are free at once. So is a Running holder that sent no heartbeat for
+    `zombie_after`: its host died and nobody told the server (this does not wait
+    for the zombie automation, which a restart or an edit may have reset). A
+    holder Prefect does not know (another server, a plain script) is presumed dead
+    once its claim is older than `timeout`. A holder that is alive keeps its rows
+    however old the claim: age alone never breaks a live lock.
     """
     dead: set[str] = set()
     for row in rows:
@@ -95,9 +97,12 @@ def reclaimable_runs(
         if row.status != PROCESSING or record is None or record.claimed_by is None:
             continue
         holder = record.claimed_by
-        state = run_states.get(holder)
+        run = runs.get(holder)
         expired = record.claimed_at is not None and now - record.claimed_at > timeout
-        if state in FINAL_STATES or (state is None and expired):
+        if run is None:
+            if expired:
+                dead.add(holder)
+        elif run.is_final or run.is_zombie(now, zombie_after):
             dead.add(holder)
     return dead
 
@@ -131,7 +136,28 @@ class LinkProcessor:
         self.store.mark_synced(row.page_id)
         return _done(row, media, fetched)
 
-    def fail(self, row: LinkRow, exc: BaseException) -> Outcome:
+    def settle_failure(self, row: LinkRow, exc: BaseException, max_runs: int) -> Outcome:
+        """After the task's last retry: a permanent error fails the row; anything else
+        leaves it for the next run, until `max_runs` runs in a row have given up on it."""
+        if isinstance(exc, PermanentError):
+            return self.fail(row, exc)
+        record = self.store.get(row.page_id)
+        if record and record.unsynced_result and record.outcome == "done":
+            return self._sync(row, record)  # the download is done; only Notion failed
+        error_class = _error_class(exc)
+        message = str(exc)[:500] or error_class
+        runs = self.store.defer(row.page_id, error_class, message)
+        if runs >= max_runs:
+            return self.fail(row, exc, note=f" (failed in {runs} runs)")
+        self.source.mark_retry(row.page_id, error_class, f"{message} (run {runs} of {max_runs})")
+        return Outcome(row.page_id, row.url, "deferred", error_class=error_class, error=message)
+
+    def release(self, row: LinkRow) -> None:
+        """The host failed, not the row: give it back as it was, New, for the next run."""
+        self.store.release(row.page_id)
+        self.source.mark_new(row.page_id)
+
+    def fail(self, row: LinkRow, exc: BaseException, note: str = "") -> Outcome:
         """Record and write back a final failure.
 
         If the row already has a result that only failed to reach Notion, that
@@ -141,8 +167,8 @@ class LinkProcessor:
         record = self.store.get(row.page_id)
         if record and record.unsynced_result and record.outcome == "done":
             return self._sync(row, record)
-        error_class = exc.error_class if isinstance(exc, LinkError) else type(exc).__name__
-        message = str(exc)[:500] or error_class
+        error_class = _error_class(exc)
+        message = (str(exc)[:500] or error_class) + note
         try:
             platform = classify(row.url).value
         except LinkError:
@@ -189,3 +215,7 @@ def _done(row: LinkRow, media: Media, fetched: bool) -> Outcome:
         media.title,
         fetched=fetched,
     )
+
+
+def _error_class(exc: BaseException) -> str:
+    return exc.error_class if isinstance(exc, LinkError) else type(exc).__name__

@@ -39,6 +39,8 @@ saved_links = Table(
     Column("claimed_by", String(64), index=True),
     Column("claimed_at", DateTime(timezone=True)),
     Column("attempts", Integer, nullable=False, server_default="0"),
+    # runs whose every retry of this row failed transiently; Failed at the limit
+    Column("transient_runs", Integer, nullable=False, server_default="0"),
     Column("outcome", String(16)),
     Column("media_key", String(255)),
     Column("file", Text),
@@ -85,6 +87,7 @@ class LinkRecord:
     claimed_by: str | None
     claimed_at: datetime | None
     attempts: int
+    transient_runs: int
     outcome: str | None
     media_key: str | None
     file: str | None
@@ -184,6 +187,30 @@ class LinkStore:
         }
         with self.engine.begin() as conn:
             conn.execute(update(saved_links).where(saved_links.c.page_id == page_id).values(values))
+
+    def defer(self, page_id: str, error_class: str, error_message: str) -> int:
+        """A run gave up on the row for now: count it, release the row; the new count."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(saved_links)
+                .where(saved_links.c.page_id == page_id)
+                .values(
+                    transient_runs=saved_links.c.transient_runs + 1,
+                    error_class=error_class,
+                    error_message=error_message,
+                    claimed_by=None,
+                )
+            )
+            return conn.execute(
+                select(saved_links.c.transient_runs).where(saved_links.c.page_id == page_id)
+            ).scalar_one()
+
+    def release(self, page_id: str) -> None:
+        """Give the row back untouched (the host failed, not the row)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(saved_links).where(saved_links.c.page_id == page_id).values(claimed_by=None)
+            )
 
     def mark_synced(self, page_id: str) -> None:
         """Notion has the result: release the claim."""

@@ -17,6 +17,7 @@ WORKFLOW = Workflow(
             {
                 "token": "NOTION_TOKEN",
                 "database_id": "NOTION_DATABASE_ID",
+                "data_source": "NOTION_DATA_SOURCE",
                 "base_url": "NOTION_BASE_URL",
                 "url_property": "NOTION_URL_PROPERTY",
                 "status_property": "NOTION_STATUS_PROPERTY",

@@ -230,3 +230,21 @@ def keep_file(setup, at: datetime) -> str:
     atomic_write_bytes(setup.data_dir / path, b"\xff\xd8 not decoded by cleanup")
     setup.index.add(StoredImage("in_gate", at, path, "0" * 64, 26, 1, 1))
     return path
+
+
+def test_a_frame_larger_than_the_cap_is_refused_as_too_large_not_read_whole(camera_flow, sb):
+    setup = camera_flow({"in_gate": {"window": 2}}, max_image_bytes=1000)
+    result = camera_download(**setup.params())
+    row = result["streams"]["in_gate"]
+    assert row["kept"] == 0 and row["rejected"] == {"too_large": 2}
+    assert setup.images("in_gate") == []
+    sb.clear_requests()
+    camera_download(**setup.params())
+    assert setup.image_gets() == [], "a refused frame is remembered, not fetched again"
+
+
+def test_a_portal_that_answers_too_slowly_is_given_up_on_and_retried(camera_flow, sb):
+    setup = camera_flow({"in_gate": {"window": 1}}, timeout_seconds=1)
+    sb.add_fault(r"^/camera/images/", delay_ms=3000, times=1)
+    result = camera_download(**setup.params())
+    assert result["kept"] == 1, "the retry fetched it"

@@ -30,6 +30,11 @@ def status_of(entry: dict) -> str | None:
     return value["name"] if value else None
 
 
+def text_of(entry: dict, name: str) -> str:
+    prop = entry["page"]["properties"][name]
+    return "".join(i["plain_text"] for i in prop[prop["type"]])
+
+
 def terminal_writes(entry: dict) -> list[str]:
     names = []
     for change in entry["history"]:
@@ -63,10 +68,17 @@ def test_the_deployed_flow_processes_the_demo_database(live):
     assert run.state.name == "Completed", run.state.message
     assert run.name.split("-")[0] in {"morning", "noon", "night"}
     pages = notion_pages(live, live.sandbox_env["NOTION_DATABASE_ID"])
-    with_links = [p for p in pages if p["page"]["properties"]["URL"]["url"]]
-    assert with_links and all(status_of(p) in TERMINAL for p in with_links)
-    assert any(status_of(p) == "Done" for p in with_links)
-    assert any(status_of(p) == "Failed" for p in with_links)
+    rows = {text_of(p, "Name"): p for p in pages if p["page"]["properties"]["URL"]["url"]}
+    truncated = rows.pop("Truncated download")
+    assert status_of(truncated) == "New", "a transient failure waits for the next run"
+    assert text_of(truncated, "Error").endswith("(run 1 of 3)")
+    inside = rows["Cloud metadata (inside the network)"]
+    assert status_of(inside) == "Failed"
+    assert text_of(inside, "Error") == (
+        "Refused: refused: 169.254.169.254 is a link-local address (cloud metadata lives there)"
+    )
+    assert all(status_of(p) in TERMINAL for p in rows.values())
+    assert any(status_of(p) == "Done" for p in rows.values())
     assert list((live.stack.data_dir / "links").rglob("*.mp4"))
 
 

@@ -65,3 +65,13 @@ def test_the_document_takes_the_worst_status():
     assert checks.overall([]) == OK
     table = checks.markdown([*found, Check("d", CRITICAL, "x|y")], NOW)
     assert table.splitlines()[4].startswith(r"| d | critical | x\|y")
+
+
+def test_a_running_run_that_went_silent_or_outlived_its_timeout_is_critical():
+    minute = timedelta(minutes=1)
+    silent = checks.running_run("morning-1", 11 * minute, 30 * minute, 10 * minute, None)
+    assert silent.status == CRITICAL and "silent for 11 min" in silent.detail
+    overdue = checks.running_run("r", minute, 5 * 60 * minute, 10 * minute, 4 * 60 * minute)
+    assert overdue.status == CRITICAL and "longer than its timeout of 4.0 h" in overdue.detail
+    assert checks.running_run("r", minute, 30 * minute, 10 * minute, 4 * 60 * minute) is None
+    assert checks.running_run("r", None, None, 10 * minute, None) is None

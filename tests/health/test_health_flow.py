@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,7 @@ from blocks.camera import CameraPortal
 from flows.camera.flow import camera_download
 from flows.camera.records import ImageIndex, StoredImage
 from flows.common.db import connector
-from flows.health.flow import health_check
+from flows.health.flow import check_running_runs, health_check
 
 
 @pytest.fixture
@@ -168,3 +169,56 @@ def test_a_workflow_check_that_breaks_is_a_critical_finding_not_a_crash(health, 
     checks = {c["name"]: c for c in json.loads((data / "health.json").read_text())["checks"]}
     assert checks["Camera images"]["status"] == "critical"
     assert checks["Camera images"]["detail"].startswith("could not be checked: ValueError")
+
+
+def running_run(params: dict) -> object:
+    """A run of the camera deployment that is Running; no process stands behind it."""
+    with get_client(sync_client=True) as client:
+        dep = client.read_deployment_by_name(camera_deployment(params))
+        run = client.create_flow_run_from_deployment(dep.id)
+        client.set_flow_run_state(run.id, Running(), force=True)
+        return client.read_flow_run(run.id)
+
+
+def end(run) -> None:
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(run.id, Failed(message="ended by the test"), force=True)
+
+
+def test_a_running_run_whose_heartbeats_stopped_is_critical(health):
+    """Seen 20 minutes later (the server cannot be asked to backdate a start)."""
+    params, _, _ = health
+    run = running_run(params)
+    later = datetime.now(UTC) + timedelta(minutes=20)
+    try:
+        found = check_running_runs.fn(later, timedelta(minutes=10))
+    finally:
+        end(run)
+    (mine,) = [c for c in found if c.name == f"run {run.name}"]
+    assert mine.status == "critical"
+    assert mine.detail.startswith("Running but silent for 20 min")
+
+
+def test_a_running_run_that_beats_but_outlived_its_flows_timeout_is_critical(health):
+    from prefect.events import emit_event
+
+    params, _, _ = health
+    run = running_run(params)
+    later = datetime.now(UTC) + timedelta(minutes=30)  # camera-download's timeout: 15 min
+    emit_event(
+        event="prefect.flow-run.heartbeat",
+        resource={"prefect.resource.id": f"prefect.flow-run.{run.id}"},
+        occurred=later - timedelta(minutes=1),
+    )
+    deadline = time.monotonic() + 20
+    try:
+        while True:  # the server stores an event a moment after it is sent
+            found = {c.name: c for c in check_running_runs.fn(later, timedelta(minutes=10))}
+            mine = found.get(f"run {run.name}")
+            if (mine and "timeout" in mine.detail) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    finally:
+        end(run)
+    assert mine.status == "critical"
+    assert mine.detail == "Running for 30 min, longer than its timeout of 17 min"

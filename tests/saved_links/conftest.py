@@ -7,11 +7,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from prefect.variables import Variable
 from pydantic import SecretStr
 
 from blocks.notion import NotionLinksSource
+from flows.common.settings import OUTBOUND_ALLOW
 
 
 @dataclass
@@ -46,12 +49,32 @@ class LinksSetup:
 
 
 @pytest.fixture
-def links(sb, data_dir, app_db_block, save_block):
-    """Call with rows ({"url": ..., "status": ...}) to get a ready LinksSetup."""
+def outbound_allow(prefect_harness):
+    """Set the `outbound_allow` setting for this test (the sandbox's own host:port by
+    default, as `make demo` does); nothing private is allowed afterwards."""
 
-    def make(rows: list[dict], token: str = "tok-" + uuid.uuid4().hex, **block_fields):
+    def allow(*entries: str) -> None:
+        Variable.set(OUTBOUND_ALLOW, list(entries), overwrite=True)
+
+    yield allow
+    Variable.unset(OUTBOUND_ALLOW)
+
+
+@pytest.fixture
+def links(sb, data_dir, app_db_block, save_block, outbound_allow):
+    """Call with rows ({"url": ..., "status": ...}) to get a ready LinksSetup."""
+    outbound_allow(urlsplit(sb.base_url).netloc)
+
+    def make(
+        rows: list[dict],
+        token: str = "tok-" + uuid.uuid4().hex,
+        database: dict | None = None,
+        **block_fields,
+    ):
+        """`database`: how the sandbox's Notion database behaves (see its client);
+        `block_fields`: fields of the links-source block."""
         setup = LinksSetup(sb, data_dir, app_db_block, token)
-        made = sb.notion.create_database(rows, token=token)
+        made = sb.notion.create_database(rows, token=token, **(database or {}))
         setup.database_id, setup.page_ids = made["database_id"], made["page_ids"]
         fields = {
             "token": SecretStr(token),

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+from flows.common.runs import RunStatus
 from flows.saved_links.notion_source import LinkRow
 from flows.saved_links.processor import select_rows
 from flows.saved_links.records import LinkRecord
@@ -9,6 +10,7 @@ from flows.saved_links.schedule import time_of_day
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
+ZOMBIE = timedelta(minutes=10)
 
 
 def row(page_id: str, status: str | None, edited_ago: timedelta = timedelta()) -> LinkRow:
@@ -17,12 +19,19 @@ def row(page_id: str, status: str | None, edited_ago: timedelta = timedelta()) -
 
 def held(page_id: str, by: str, ago: timedelta) -> LinkRecord:
     return LinkRecord(
-        page_id, "u", by, NOW - ago, 1, None, None, None, None, None, None, None, None, None
+        page_id, "u", by, NOW - ago, 1, 0, None, None, None, None, None, None, None, None, None
     )
 
 
+def run(state: str, started_ago=timedelta(minutes=30), beat_ago=timedelta(minutes=1)) -> RunStatus:
+    return RunStatus("r", state, NOW - started_ago, NOW - beat_ago if beat_ago else None)
+
+
 def pick(rows, records, states, run_id="me"):
-    usable, dead = select_rows(rows, records, states, NOW, HOUR, run_id)
+    runs = {
+        holder: run(state) if isinstance(state, str) else state for holder, state in states.items()
+    }
+    usable, dead = select_rows(rows, records, runs, NOW, HOUR, run_id, ZOMBIE)
     return [r.page_id for r in usable], dead
 
 
@@ -41,6 +50,21 @@ def test_rows_of_a_running_run_are_never_taken_however_old():
         [],
         set(),
     )
+
+
+def test_rows_of_a_running_run_whose_heartbeats_stopped_are_taken():
+    """Its host died and the zombie automation has not (or never will) mark it Crashed."""
+    records = {"a": held("a", "r1", timedelta(minutes=40))}
+    silent = run("RUNNING", started_ago=timedelta(minutes=40), beat_ago=timedelta(minutes=11))
+    beating = run("RUNNING", started_ago=timedelta(minutes=40), beat_ago=timedelta(minutes=2))
+    assert pick([row("a", "Processing")], records, {"r1": silent}) == (["a"], {"r1"})
+    assert pick([row("a", "Processing")], records, {"r1": beating}) == ([], set())
+
+
+def test_a_run_that_just_started_is_alive_before_its_first_heartbeat_lands():
+    records = {"a": held("a", "r1", timedelta(minutes=1))}
+    fresh = run("RUNNING", started_ago=timedelta(minutes=1), beat_ago=None)
+    assert pick([row("a", "Processing")], records, {"r1": fresh}) == ([], set())
 
 
 def test_rows_of_an_unknown_holder_are_taken_after_the_timeout_only():

@@ -38,6 +38,7 @@ def test_a_mixed_batch_ends_every_row_done_or_failed(links, sb):
         "processed": 8,
         "done": 3,
         "failed": 5,
+        "deferred": 0,
         "skipped": 0,
         "downloaded": 3,
     }
@@ -70,13 +71,21 @@ def test_permanent_errors_are_not_retried_transient_ones_are(links, sb):
     assert statuses.count(503) == 2 and statuses[-1] in (200, 206)
 
 
-def test_a_truncated_download_is_retried_then_failed_with_its_class(links, sb):
+def test_a_truncated_download_is_retried_then_left_for_later_runs_then_failed(links, sb):
     setup = links([{"url": media(sb, "truncated/cut.mp4")}, {"url": media(sb, "files/b.mp4")}])
-    counts = saved_links(**setup.params())
+    cut = setup.page_ids[0]
+    counts = saved_links(**setup.params(max_transient_runs=2))
 
-    assert counts["failed"] == 1 and counts["done"] == 1, "one bad file does not sink the batch"
-    assert setup.prop_text(setup.page_ids[0], "Error").startswith("IncompleteDownload:")
+    assert counts["deferred"] == 1 and counts["done"] == 1, "one bad file does not sink the batch"
     assert len(sb.requests(r"^/media/truncated/cut\.mp4$")) >= 4, "3 retries after the first try"
+    assert setup.status(cut) == "New", "left for the next run, not failed for good"
+    assert setup.prop_text(cut, "Error").startswith("IncompleteDownload:")
+    assert setup.prop_text(cut, "Error").endswith("(run 1 of 2)")
+
+    counts = saved_links(**setup.params(max_transient_runs=2))
+    assert counts == {**counts, "processed": 1, "failed": 1, "deferred": 0}
+    assert setup.status(cut) == "Failed"
+    assert setup.prop_text(cut, "Error").endswith("(failed in 2 runs)")
     assert not list((setup.data_dir / "links").rglob("cut*")), "no short file kept"
 
 
@@ -173,3 +182,59 @@ def test_a_negative_limit_is_refused_by_name_before_anything_is_read(links, sb):
     state = saved_links(**setup.params(limit=-1), return_state=True)
     assert state.is_failed() and "limit" in str(state.result(raise_on_failure=False))
     assert sb.requests(r"^/notion/") == []
+
+
+def test_a_platform_the_integration_may_not_add_never_blocks_the_write_back(links, sb):
+    """The Platform select meets an option it has never seen, and this integration may
+    not add options: Done and Failed still land, the optional column is left out."""
+    setup = links(
+        [{"url": media(sb, "files/new-platform.mp4")}, {"url": media(sb, "gone/x.mp4")}],
+        database={"allow_new_options": False},
+    )
+    counts = saved_links(**setup.params())
+
+    assert counts["done"] == 1 and counts["failed"] == 1
+    done, failed = setup.page_ids
+    assert setup.status(done) == "Done" and setup.prop_text(done, "File")
+    assert setup.status(failed) == "Failed"
+    assert setup.prop_text(failed, "Error").startswith("Removed:")
+    platform = sb.notion.page(done)["page"]["properties"]["Platform"]["select"]
+    assert platform is None, "the refused option was left out, not forced"
+
+
+def test_a_wiki_query_that_lists_data_sources_among_the_pages_is_read_as_pages(links, sb):
+    setup = links(
+        [{"url": media(sb, f"files/w{i}.mp4")} for i in range(3)],
+        database={"child_data_sources": 2},
+    )
+    counts = saved_links(**setup.params())
+    assert counts["found"] == 3 and counts["done"] == 3
+
+
+def test_a_database_with_several_data_sources_needs_the_block_to_name_one(links, sb):
+    other = {"name": "Archive", "rows": [{"url": media(sb, "files/archived.mp4")}]}
+    setup = links(
+        [{"url": media(sb, "files/current.mp4")}], database={"extra_data_sources": [other]}
+    )
+
+    state = saved_links(**setup.params(), return_state=True)
+    message = str(state.result(raise_on_failure=False))
+    assert state.is_failed() and "'data_source'" in message and "2 data sources" in message
+    assert "Archive (" in message, "the message lists them by name and id"
+
+    block = NotionLinksSource.load(setup.source_block)
+    block.data_source = "Archive"
+    block.save(setup.source_block, overwrite=True)
+    counts = saved_links(**setup.params())
+    assert counts["found"] == 1 and counts["done"] == 1
+    assert setup.status(setup.page_ids[0]) is None, "the other data source was not touched"
+
+
+def test_every_text_written_is_cut_to_notions_limit_in_utf16_units(links, sb):
+    title = "😀" * 1500  # 3,000 UTF-16 units
+    setup = links([{"url": media(sb, f"pages/emoji.html?title={title}")}])
+    counts = saved_links(**setup.params())
+
+    assert counts["done"] == 1, "Notion refuses a text over its limit; the flow cut it"
+    written = setup.prop_text(setup.page_ids[0], "Media title")
+    assert written == "😀" * 1000

@@ -31,7 +31,9 @@ def test_demo_seed_on_start_points_at_its_own_process() -> None:
         statuses = [p["properties"]["Status"]["status"]["name"] for p in pages]
         assert 9 <= len(pages) <= 12
         assert None in urls and "Done" in statuses and "New" in statuses
-        linked = [u for u in urls if u]
+        inside = "http://169.254.169.254/latest/meta-data/"
+        assert inside in urls, "one link points inside the network, for the guard to refuse"
+        linked = [u for u in urls if u and u != inside]
         assert all(u.startswith(demo.base_url + "/media/") for u in linked)
         kinds = {u.split("/media/")[1].split("/")[0] for u in linked}
         assert kinds == {"files", "pages", "gone", "forbidden", "login", "fake", "truncated"}
@@ -42,7 +44,7 @@ def test_demo_seed_on_start_points_at_its_own_process() -> None:
 
 def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
     seeded = sb.seed("demo")
-    assert set(seeded) == {"env", "notion", "camera", "webhooks"}
+    assert set(seeded) == {"env", "notion", "camera", "webhooks", "media"}
     env = seeded["env"]
     assert env == {
         "NOTION_TOKEN": DEMO_TOKEN,
@@ -53,6 +55,7 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "CAMERA_PASSWORD": DEMO_PASSWORD,
         "CAMERA_STREAMS": "in_gate,out_gate",
         "ALERTS_WEBHOOK_URL": f"{sb.base_url}/webhooks/alerts",
+        "OUTBOUND_ALLOW": sb.base_url.removeprefix("http://"),  # this port only
     }
 
     notion = Client(auth=env["NOTION_TOKEN"], base_url=env["NOTION_BASE_URL"])

@@ -8,10 +8,15 @@ Paths, under ``/media``:
   login/...                                 302 -> accounts/login?next=... (200 form, no media)
   fake/{name}.mp4                           200 text/html without media
   truncated/{name}.mp4                      declares Content-Length, sends half, drops connection
+  trickle/{name}.mp4[?every=10]             headers, then one byte every `every` seconds: a host
+                                            that never quite times out a read
+  silent/...                                takes the request and never answers
+  redirect?to=<url>                         302 to any URL (a host that sends you elsewhere)
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 import re
@@ -87,6 +92,49 @@ class TruncatedResponse(Response):
         raise DeliberateDisconnect(f"sent {len(self.partial)} of {self.declared} bytes on purpose")
 
 
+async def _client_gone(receive: Receive) -> None:
+    """Returns when the client hangs up (uvicorn keeps accepting sends after that)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+class TricklingResponse(Response):
+    """Declares the whole video, then sends it one byte every `every` seconds: each read
+    finishes well within any socket timeout, the download never does. It stops when the
+    client hangs up, so a test's abandoned downloads do not pile up in the sandbox."""
+
+    def __init__(self, data: bytes, every: float, media_type: str) -> None:
+        super().__init__(b"", media_type=media_type)
+        self.data = data
+        self.every = every
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [
+            (b"content-type", (self.media_type or "video/mp4").encode()),
+            (b"content-length", str(len(self.data)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        gone = asyncio.ensure_future(_client_gone(receive))
+        try:
+            for i in range(len(self.data)):
+                chunk = self.data[i : i + 1]
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await asyncio.wait({gone}, timeout=self.every)
+                if gone.done():
+                    raise DeliberateDisconnect(f"client left after {i + 1} trickled bytes")
+        finally:
+            gone.cancel()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class SilentResponse(Response):
+    """Takes the request and never answers, until the client gives up."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _client_gone(receive)
+        raise DeliberateDisconnect("client gave up on a silent host")
+
+
 def build_router() -> APIRouter:
     """Media routes; stateless apart from the generated-bytes cache."""
     router = APIRouter()
@@ -151,5 +199,19 @@ def build_router() -> APIRouter:
         ext = ext.lower() if ext.lower() in VIDEO_TYPES else "mp4"
         data = video_bytes(name or filename, ext)
         return TruncatedResponse(data[: len(data) // 2], len(data), VIDEO_TYPES[ext])
+
+    @router.get("/trickle/{filename}")
+    def trickle(filename: str, every: float = 10.0) -> Response:
+        name, _, ext = filename.rpartition(".")
+        ext = ext.lower() if ext.lower() in VIDEO_TYPES else "mp4"
+        return TricklingResponse(video_bytes(name or filename, ext), every, VIDEO_TYPES[ext])
+
+    @router.api_route("/silent/{rest:path}", methods=["GET", "HEAD"])
+    async def silent(rest: str) -> Response:
+        return SilentResponse()
+
+    @router.api_route("/redirect", methods=["GET", "HEAD"])
+    async def redirect(to: str) -> RedirectResponse:
+        return RedirectResponse(to, status_code=302)
 
     return router

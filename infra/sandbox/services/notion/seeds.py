@@ -19,7 +19,8 @@ DEMO_TITLE = "Saved links (sandbox demo)"
 
 
 def demo_rows(sandbox_url: str) -> list[dict[str, Any]]:
-    """One row per downloader outcome; all pending rows have status New."""
+    """One row per downloader outcome; all pending rows have status New. Every link is on
+    the sandbox's media hosts but one, which points at a cloud's metadata address."""
     media = sandbox_url.rstrip("/") + "/media"
     return [
         {"name": "Direct MP4", "url": f"{media}/files/demo-clip.mp4", "status": "New"},
@@ -30,6 +31,12 @@ def demo_rows(sandbox_url: str) -> list[dict[str, Any]]:
         {"name": "Login wall", "url": f"{media}/login/members-clip.mp4", "status": "New"},
         {"name": "HTML instead of media", "url": f"{media}/fake/promised.mp4", "status": "New"},
         {"name": "Truncated download", "url": f"{media}/truncated/broken.mp4", "status": "New"},
+        # outside input pointing inside the network: the product refuses it unsent
+        {
+            "name": "Cloud metadata (inside the network)",
+            "url": "http://169.254.169.254/latest/meta-data/",
+            "status": "New",
+        },
         {
             "name": "Already downloaded",
             "url": f"{media}/files/done-before.mp4",

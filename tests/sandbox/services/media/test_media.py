@@ -143,3 +143,26 @@ def test_head_and_ranges(sb: Sandbox) -> None:
     beyond = httpx.get(url, headers={"Range": f"bytes={total}-"})
     assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{total}"
     assert [r["range"] for r in sb.requests("r.mp4")][2] == "bytes=0-"
+
+
+def test_a_trickling_host_answers_every_read_but_never_finishes(sb: Sandbox) -> None:
+    timeout = httpx.Timeout(5.0, read=1.0)  # each read arrives well within a second
+    with httpx.stream("GET", sb.media.url("trickle/slow.mp4?every=0.2"), timeout=timeout) as r:
+        declared = int(r.headers["content-length"])
+        got = b""
+        for chunk in r.iter_bytes():
+            got += chunk
+            if len(got) >= 3:
+                break
+    assert declared > 1000 and len(got) >= 3
+
+
+def test_a_silent_host_never_answers(sb: Sandbox) -> None:
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(sb.media.url("silent/clip.mp4"), timeout=httpx.Timeout(5.0, read=0.5))
+
+
+def test_a_redirect_sends_the_client_anywhere(sb: Sandbox) -> None:
+    answer = httpx.get(sb.media.url("redirect?to=http://10.0.0.1/secret"), timeout=5)
+    assert answer.status_code == 302
+    assert answer.headers["location"] == "http://10.0.0.1/secret"
