@@ -27,11 +27,13 @@ deploy: install         ## re-apply prefect.yaml to the running server
 	PREFECT_HOME=$(CURDIR)/.prefect PREFECT_API_URL=http://127.0.0.1:4200/api \
 		$(PY) -m prefect --no-prompt deploy --all
 
+# One pytest worker per core; each end-to-end group runs on one worker against its own
+# live stack, while the other workers take the rest.
 test: install           ## the whole suite, end-to-end tests included
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadgroup
 
 test-fast: install      ## everything but the end-to-end tests
-	$(PY) -m pytest -m "not e2e"
+	$(PY) -m pytest -n auto --dist loadgroup -m "not e2e"
 
 bench: install          ## every benchmark in bench/
 	@set -e; for f in bench/*.py; do echo "== $$f"; $(PY) $$f; done

@@ -26,7 +26,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from flows.common.errors import ConfigError, PermanentError, causes
 
@@ -142,15 +141,6 @@ class OutboundPolicy:
             if host.strip("[]") == str(ip):
                 raise OutboundRefused(f"refused: {ip} is {why}")
             raise OutboundRefused(f"refused: {host} resolves to {ip}, {why}")
-
-
-def check_url(url: str) -> str:
-    """Only http(s) URLs with a host are fetched; returns the URL stripped."""
-    cleaned = (url or "").strip()
-    parts = urlsplit(cleaned)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise OutboundRefused(f"refused: not an http(s) URL: {cleaned[:200]!r}")
-    return cleaned
 
 
 # --- where connections are made --------------------------------------------------------

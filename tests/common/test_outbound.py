@@ -18,7 +18,6 @@ from flows.common.errors import ConfigError, PermanentError
 from flows.common.outbound import (
     OutboundPolicy,
     OutboundRefused,
-    check_url,
     guarded,
     refusal,
     why_not_public,
@@ -85,12 +84,6 @@ def test_the_allow_list_takes_hosts_host_ports_and_networks():
 def test_a_malformed_allow_entry_is_named():
     with pytest.raises(ConfigError, match=r"outbound_allow: \['not a host', 'a/b:c'\]"):
         OutboundPolicy.parse(["ok.example", "not a host", "a/b:c"])
-
-
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://x/y", "gopher://x", "http://", "x"])
-def test_only_http_urls_with_a_host_pass(url):
-    with pytest.raises(OutboundRefused, match="not an http"):
-        check_url(url)
 
 
 # --- at the connection ---------------------------------------------------------------

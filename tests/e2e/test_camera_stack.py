@@ -14,7 +14,8 @@ from sqlalchemy import create_engine, func, select
 from flows.camera.records import camera_images
 from infra.stack import ROOT
 
-pytestmark = pytest.mark.e2e
+# one live stack per group, each group on one pytest worker (Makefile: --dist loadgroup)
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("stack-a")]
 
 
 def test_the_deployed_camera_download_keeps_both_streams_in_postgresql(live):

@@ -23,7 +23,8 @@ from tests.e2e.test_saved_links_stack import (
     text_of,
 )
 
-pytestmark = pytest.mark.e2e
+# one live stack per group, each group on one pytest worker (Makefile: --dist loadgroup)
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("stack-b")]
 
 
 def notified(live, run_name: str, state: str) -> list[dict]:

@@ -10,7 +10,8 @@ import pytest
 
 from deployments.automations import ALERTS_BLOCK
 
-pytestmark = pytest.mark.e2e
+# one live stack per group, each group on one pytest worker (Makefile: --dist loadgroup)
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("stack-a")]
 
 
 def deliveries(live) -> list[dict]:

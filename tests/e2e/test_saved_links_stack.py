@@ -15,7 +15,8 @@ from pydantic import SecretStr
 from blocks.notion import NotionLinksSource
 from flows.common.browser import launch_chromium
 
-pytestmark = pytest.mark.e2e
+# one live stack per group, each group on one pytest worker (Makefile: --dist loadgroup)
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("stack-a")]
 
 TERMINAL = {"Done", "Failed"}
 
@@ -61,13 +62,26 @@ def own_database(live, rows: list[dict]) -> str:
     return made["database_id"]
 
 
+def demo_database(live) -> str:
+    """Point the deployment's block back at the demo database (other tests move it)."""
+    env = live.sandbox_env
+    block = NotionLinksSource(
+        token=SecretStr(env["NOTION_TOKEN"]),
+        database_id=env["NOTION_DATABASE_ID"],
+        base_url=env["NOTION_BASE_URL"],
+    )
+    live.save_block(block, "saved-links")
+    return env["NOTION_DATABASE_ID"]
+
+
 def test_the_deployed_flow_processes_the_demo_database(live):
+    database_id = demo_database(live)
     run_id = live.run_deployment("pause_seconds=0")
     run = live.wait_final(run_id)
 
     assert run.state.name == "Completed", run.state.message
     assert run.name.split("-")[0] in {"morning", "noon", "night"}
-    pages = notion_pages(live, live.sandbox_env["NOTION_DATABASE_ID"])
+    pages = notion_pages(live, database_id)
     rows = {text_of(p, "Name"): p for p in pages if p["page"]["properties"]["URL"]["url"]}
     truncated = rows.pop("Truncated download")
     assert status_of(truncated) == "New", "a transient failure waits for the next run"
