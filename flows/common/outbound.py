@@ -68,6 +68,14 @@ def why_not_public(ip: Address) -> str | None:
     return None
 
 
+def _literal(host: str) -> Address | None:
+    """The address a host written as an IP literal names, in any spelling."""
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+
+
 def _embedded_ipv4(ip: Address) -> ipaddress.IPv4Address | None:
     """The IPv4 address inside an IPv6 one that a gateway would reach (mapped, 6to4,
     Teredo, NAT64), so `::ffff:127.0.0.1` is judged as 127.0.0.1."""
@@ -138,8 +146,8 @@ class OutboundPolicy:
             why = why_not_public(ip)
             if why is None or self.allows(host, port, ip):
                 continue
-            if host.strip("[]") == str(ip):
-                raise OutboundRefused(f"refused: {ip} is {why}")
+            if _literal(host) == ip:
+                raise OutboundRefused(f"refused: {host.strip('[]')} is {why}")
             raise OutboundRefused(f"refused: {host} resolves to {ip}, {why}")
 
 

@@ -65,6 +65,11 @@ def test_a_literal_is_refused_by_its_rule_and_a_name_by_what_it_resolves_to():
     NOTHING.check("example.com", 443, ["93.184.216.34", "2606:4700::1111"])
 
 
+def test_an_ipv6_literal_is_named_as_written():
+    with pytest.raises(OutboundRefused, match=r"^refused: ::ffff:127\.0\.0\.1 is a loopback"):
+        NOTHING.check("[::ffff:127.0.0.1]", 80, ["::ffff:7f00:1"])
+
+
 def test_a_refusal_is_permanent():
     assert issubclass(OutboundRefused, PermanentError)
 
