@@ -179,8 +179,10 @@ def saved_links(
     counts = {
         "found": len(rows),
         "processed": len(outcomes),
-        **{k: sum(o.outcome == k for o in outcomes) for k in ("done", "failed", "deferred")},
-        "skipped": sum(o.outcome == "skipped" for o in outcomes),
+        **{
+            k: sum(o.outcome == k for o in outcomes)
+            for k in ("done", "failed", "deferred", "skipped")
+        },
         "downloaded": sum(o.fetched for o in outcomes),
     }
     logger.info("saved links: %s", counts)

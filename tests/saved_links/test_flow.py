@@ -238,3 +238,21 @@ def test_every_text_written_is_cut_to_notions_limit_in_utf16_units(links, sb):
     assert counts["done"] == 1, "Notion refuses a text over its limit; the flow cut it"
     written = setup.prop_text(setup.page_ids[0], "Media title")
     assert written == "😀" * 1000
+
+
+def test_a_run_past_max_run_minutes_starts_no_new_row_and_leaves_the_rest(links, sb):
+    setup = links([{"url": media(sb, "files/late1.mp4")}, {"url": media(sb, "files/late2.mp4")}])
+    state = saved_links(**setup.params(max_run_minutes=0.001), return_state=True)
+    assert state.is_completed()
+    assert state.message == "0 links: 0 done, 0 failed; 2 left for the next run"
+    assert [setup.history(p) for p in setup.page_ids] == [[], []], "nothing claimed or written"
+
+
+def test_a_soft_deadline_that_the_runs_timeout_would_cut_short_is_refused(links, sb):
+    setup = links([{"url": media(sb, "files/a.mp4")}])
+    state = saved_links(
+        **setup.params(max_run_minutes=239, item_timeout_seconds=120), return_state=True
+    )
+    message = str(state.result(raise_on_failure=False))
+    assert state.is_failed() and "max_run_minutes and item_timeout_seconds" in message
+    assert sb.requests(r"^/notion/") == []
