@@ -18,6 +18,7 @@ from infra.stack import ROOT
 from tests.e2e.test_saved_links_stack import (
     notion_pages,
     own_database,
+    slow_batch_under_way,
     status_of,
     terminal_writes,
     text_of,
@@ -36,18 +37,8 @@ def notified(live, run_name: str, state: str) -> list[dict]:
 
 
 def test_a_dead_worker_host_ends_crashed_notifies_once_and_the_rows_are_finished(live):
-    media = f"{live.stack.sandbox_url}/media/files"
-    database_id = own_database(live, [{"url": f"{media}/z{i}.mp4"} for i in range(5)])
+    database_id, run_id = slow_batch_under_way(live, "z", rows=5, done=1, pause=2)
     sandbox = live.stack.sandbox_url
-    httpx.post(  # slow media, so the host dies in the middle of the batch
-        f"{sandbox}/_sandbox/faults", json={"path": r"^/media/files/z", "delay_ms": 400}
-    ).raise_for_status()
-    run_id = live.run_deployment("pause_seconds=2")
-    live.wait(
-        run_id,
-        lambda r: sum(status_of(p) == "Done" for p in notion_pages(live, database_id)) >= 1,
-        timeout=120,
-    )
 
     # kill -9 the worker and its flow-run process together: nobody tells the server
     run = live.api(lambda c: c.read_flow_run(run_id))

@@ -112,22 +112,28 @@ def test_a_second_run_while_one_runs_is_cancelled_and_touches_nothing(live):
     assert live.wait_final(first).state.name == "Completed"
 
 
-def test_a_run_killed_mid_batch_is_finished_by_the_next_without_double_work(live):
+def slow_batch_under_way(live, prefix: str, rows: int, done: int, pause: float):
+    """A database of `rows` links whose media answer slowly, a run started on it, and
+    returned once `done` rows are Done: a kill now lands in the middle of the batch.
+    Returns the database id and the run id."""
     media = f"{live.stack.sandbox_url}/media/files"
-    rows = [{"url": f"{media}/k{i}.mp4"} for i in range(6)]
-    database_id = own_database(live, rows)
-    sandbox = live.stack.sandbox_url
-    # slow every media request so the kill lands in the middle of the batch
+    database_id = own_database(live, [{"url": f"{media}/{prefix}{i}.mp4"} for i in range(rows)])
     httpx.post(
-        f"{sandbox}/_sandbox/faults", json={"path": r"^/media/files/k", "delay_ms": 400}
+        f"{live.stack.sandbox_url}/_sandbox/faults",
+        json={"path": rf"^/media/files/{prefix}", "delay_ms": 400},
     ).raise_for_status()
-
-    first = live.run_deployment("pause_seconds=1")
+    run_id = live.run_deployment(f"pause_seconds={pause}")
     live.wait(
-        first,
-        lambda r: sum(status_of(p) == "Done" for p in notion_pages(live, database_id)) >= 2,
+        run_id,
+        lambda r: sum(status_of(p) == "Done" for p in notion_pages(live, database_id)) >= done,
         timeout=120,
     )
+    return database_id, run_id
+
+
+def test_a_run_killed_mid_batch_is_finished_by_the_next_without_double_work(live):
+    database_id, first = slow_batch_under_way(live, "k", rows=6, done=2, pause=1)
+    sandbox = live.stack.sandbox_url
     run = live.api(lambda c: c.read_flow_run(first))
     pid = int(run.infrastructure_pid.rsplit(":", 1)[-1])  # "host:pid" or "pid"
     os.kill(pid, signal.SIGKILL)
