@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.objects import FlowRun
 from prefect.events.filters import (
     EventAnyResourceFilter,
     EventFilter,
@@ -69,6 +70,14 @@ def read_runs(
     if not ids:
         return {}
     runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)))
+    return run_statuses(client, runs, now, window)
+
+
+def run_statuses(
+    client: SyncPrefectClient, runs: Iterable[FlowRun], now: datetime, window: timedelta
+) -> dict[str, RunStatus]:
+    """Runs already read, with the newest heartbeat in `window` of each Running one."""
+    runs = list(runs)
     running = [str(r.id) for r in runs if r.state and r.state.type.value == "RUNNING"]
     beats = last_heartbeats(client, running, now - window, now) if running else {}
     return {

@@ -37,7 +37,7 @@ from flows.common.errors import AutomationError, ConfigError
 from flows.common.health import CRITICAL, OK, WARNING, Check, HealthContext
 from flows.common.params import Percent, PositiveInt, require
 from flows.common.paths import atomic_write_bytes, data_dir
-from flows.common.runs import read_runs
+from flows.common.runs import run_statuses
 from flows.common.times import utcnow
 from flows.common.workflows import workflows
 from flows.health import checks
@@ -98,11 +98,11 @@ def check_running_runs(now: datetime, zombie_after: timedelta) -> list[Check]:
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))
             )
         )
-        statuses = read_runs(client, [str(r.id) for r in running], now, zombie_after)
+        by_id = run_statuses(client, running, now, zombie_after)
         timeouts = _timeouts(client, {r.deployment_id for r in running if r.deployment_id})
     found = []
     for run in running:
-        status = statuses.get(str(run.id))
+        status = by_id.get(str(run.id))
         timeout = timeouts.get(run.deployment_id)
         check = checks.running_run(
             run.name,

@@ -139,16 +139,15 @@ class LinkProcessor:
     def settle_failure(self, row: LinkRow, exc: BaseException, max_runs: int) -> Outcome:
         """After the task's last retry: a permanent error fails the row; anything else
         leaves it for the next run, until `max_runs` runs in a row have given up on it."""
+        finished = self._finished(row)
+        if finished:
+            return finished
         if isinstance(exc, PermanentError):
-            return self.fail(row, exc)
-        record = self.store.get(row.page_id)
-        if record and record.unsynced_result and record.outcome == "done":
-            return self._sync(row, record)  # the download is done; only Notion failed
-        error_class = _error_class(exc)
-        message = str(exc)[:500] or error_class
+            return self._record_failure(row, exc)
+        error_class, message = _error_text(exc)
         runs = self.store.defer(row.page_id, error_class, message)
         if runs >= max_runs:
-            return self.fail(row, exc, note=f" (failed in {runs} runs)")
+            return self._record_failure(row, exc, note=f" (failed in {runs} runs)")
         self.source.mark_retry(row.page_id, error_class, f"{message} (run {runs} of {max_runs})")
         return Outcome(row.page_id, row.url, "deferred", error_class=error_class, error=message)
 
@@ -157,18 +156,21 @@ class LinkProcessor:
         self.store.release(row.page_id)
         self.source.mark_new(row.page_id)
 
-    def fail(self, row: LinkRow, exc: BaseException, note: str = "") -> Outcome:
-        """Record and write back a final failure.
+    def fail(self, row: LinkRow, exc: BaseException) -> Outcome:
+        """Record and write back a final failure, unless the row is in fact finished."""
+        return self._finished(row) or self._record_failure(row, exc)
 
-        If the row already has a result that only failed to reach Notion, that
-        result is written instead: a Notion outage must not turn a finished
-        download into a failure.
-        """
+    def _finished(self, row: LinkRow) -> Outcome | None:
+        """A row whose download is done but never reached Notion is written back as done:
+        a Notion outage must not turn a finished download into a failure."""
         record = self.store.get(row.page_id)
         if record and record.unsynced_result and record.outcome == "done":
             return self._sync(row, record)
-        error_class = _error_class(exc)
-        message = (str(exc)[:500] or error_class) + note
+        return None
+
+    def _record_failure(self, row: LinkRow, exc: BaseException, note: str = "") -> Outcome:
+        error_class, message = _error_text(exc)
+        message += note
         try:
             platform = classify(row.url).value
         except LinkError:
@@ -217,5 +219,7 @@ def _done(row: LinkRow, media: Media, fetched: bool) -> Outcome:
     )
 
 
-def _error_class(exc: BaseException) -> str:
-    return exc.error_class if isinstance(exc, LinkError) else type(exc).__name__
+def _error_text(exc: BaseException) -> tuple[str, str]:
+    """What Notion's Error column shows: the error's class and its message (capped)."""
+    error_class = exc.error_class if isinstance(exc, LinkError) else type(exc).__name__
+    return error_class, str(exc)[:500] or error_class

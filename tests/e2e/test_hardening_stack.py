@@ -48,7 +48,6 @@ def test_a_dead_worker_host_ends_crashed_notifies_once_and_the_rows_are_finished
     killed_at = time.monotonic()
     live.stack.stop("worker")
     assert live.api(lambda c: c.read_flow_run(run_id)).state.name == "Running"
-    held = [p for p in notion_pages(live, database_id) if status_of(p) == "Processing"]
 
     # start the stack again as `make demo` does: bootstrap (automations unchanged) + worker;
     # the bootstrap points the block back at the demo database, so this test's is restored
@@ -74,9 +73,6 @@ def test_a_dead_worker_host_ends_crashed_notifies_once_and_the_rows_are_finished
     assert all(status_of(p) == "Done" for p in pages), f"{again.state.message}: {statuses}"
     writes = [terminal_writes(p) for p in pages]
     assert all(w == ["Done"] for w in writes), f"no row done twice: {writes}"
-    assert held == [] or all(
-        status_of(p) == "Done" for p in pages if p["page"]["id"] in {h["page"]["id"] for h in held}
-    )
 
 
 def test_a_trickling_host_cannot_hold_a_run(live):
