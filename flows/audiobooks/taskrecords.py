@@ -199,7 +199,8 @@ def cleanup(engine: Engine, keep_days: float, batch_size: int = 500) -> Iterator
     transaction (a long delete must not hold the database); yields each batch's count.
 
     A record still `running` that old is a run that died without closing it (every
-    flow's timeout is hours, not days), so it goes too. Failed attempts have no link that a delete would cascade through: they stay.
+    flow's timeout is hours, not days), so it goes too. Failed attempts have no link a delete could cascade
+    through: they stay.
     """
     cutoff = utcnow() - timedelta(days=keep_days)
     while True:
