@@ -77,7 +77,7 @@ def run_job(job: str, engine: Engine, body: Callable[[JobRun], Outcome]) -> Stat
         logger.info("%s: %s (variable %s is false)", job, SKIPPED, flag_name(job))
         create_markdown_artifact(
             key=f"audiobook-{job}",
-            markdown=f"## {job}\n\n{SKIPPED}: set the variable `{flag_name(job)}` to true to run it.",
+            markdown=f"## {job}\n\n{SKIPPED}: set the variable `{flag_name(job)}` to true.",
             description=f"audiobook {job}: {SKIPPED}",
         )
         return Completed(message=SKIPPED, data={"skipped": True})

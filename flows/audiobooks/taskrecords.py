@@ -198,9 +198,9 @@ def cleanup(engine: Engine, keep_days: float, batch_size: int = 500) -> Iterator
     """Delete task records that started more than `keep_days` ago, one batch per
     transaction (a long delete must not hold the database); yields each batch's count.
 
-    A record still `running` that old is a run that died without closing it (every
-    flow's timeout is hours, not days), so it goes too. Failed attempts have no link a delete could cascade
-    through: they stay.
+    A record still `running` that old is a run that died without closing it
+    (every flow's timeout is hours, not days), so it goes too. Failed attempts
+    have no link a delete could cascade through: they stay.
     """
     cutoff = utcnow() - timedelta(days=keep_days)
     while True:
