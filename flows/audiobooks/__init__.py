@@ -5,6 +5,7 @@ series and author gaps turned into wanted books, and a task record of every job.
 The names other modules of the package (and tests) refer to by value.
 """
 
+LIBRARY_BLOCK = "audiobook-library"
 GOOGLE_BOOKS_BLOCK = "google-books"
 CATALOGUE_BLOCK = "catalogue-feed"
 DOWNLOAD_CLIENT_BLOCK = "download-client"

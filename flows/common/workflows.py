@@ -83,7 +83,7 @@ class DemoRun:
 
     Runs of a later phase start once every run of the earlier phases has ended
     (the camera cleanup, phase 1, sees what the download kept; the health check,
-    phase 2, reports on everything).
+    the last phase, reports on everything).
     """
 
     deployment: str  # "<flow>/<deployment>", as users type it
