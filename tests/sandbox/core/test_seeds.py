@@ -44,7 +44,15 @@ def test_demo_seed_on_start_points_at_its_own_process() -> None:
 
 def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
     seeded = sb.seed("demo")
-    assert set(seeded) == {"env", "notion", "camera", "webhooks", "media"}
+    assert set(seeded) == {
+        "env",
+        "notion",
+        "camera",
+        "webhooks",
+        "media",
+        "catalogue",
+        "qbittorrent",
+    }
     env = seeded["env"]
     assert env == {
         "NOTION_TOKEN": DEMO_TOKEN,
@@ -55,6 +63,12 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "CAMERA_PASSWORD": DEMO_PASSWORD,
         "CAMERA_STREAMS": "in_gate,out_gate",
         "ALERTS_WEBHOOK_URL": f"{sb.base_url}/webhooks/alerts",
+        "CATALOGUE_URL": f"{sb.base_url}/catalogue/listings.rss",
+        "CATALOGUE_TOP10_URL": f"{sb.base_url}/catalogue/top10/{{genre}}.json",
+        "CATALOGUE_GENRES": "fantasy,science-fiction",
+        "DOWNLOAD_CLIENT_URL": f"{sb.base_url}/qbittorrent",
+        "DOWNLOAD_CLIENT_USERNAME": "admin",
+        "DOWNLOAD_CLIENT_PASSWORD": "adminadmin",
         "OUTBOUND_ALLOW": sb.base_url.removeprefix("http://"),  # this port only
     }
 
