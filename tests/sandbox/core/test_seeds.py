@@ -44,7 +44,7 @@ def test_demo_seed_on_start_points_at_its_own_process() -> None:
 
 def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
     seeded = sb.seed("demo")
-    assert set(seeded) == {"env", "notion", "camera", "webhooks", "media"}
+    assert set(seeded) == {"env", "notion", "camera", "webhooks", "media", "googlebooks"}
     env = seeded["env"]
     assert env == {
         "NOTION_TOKEN": DEMO_TOKEN,
@@ -56,6 +56,9 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "CAMERA_STREAMS": "in_gate,out_gate",
         "ALERTS_WEBHOOK_URL": f"{sb.base_url}/webhooks/alerts",
         "OUTBOUND_ALLOW": sb.base_url.removeprefix("http://"),  # this port only
+        "GOOGLE_BOOKS_API_KEY": "sandbox-google-books-key",
+        "GOOGLE_BOOKS_URL": f"{sb.base_url}/googlebooks",
+        "GOOGLE_BOOKS_BATCH_URI": f"{sb.base_url}/googlebooks/batch/books/v1",
     }
 
     notion = Client(auth=env["NOTION_TOKEN"], base_url=env["NOTION_BASE_URL"])

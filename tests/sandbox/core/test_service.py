@@ -16,8 +16,8 @@ from infra.sandbox.core.client import Sandbox
 from infra.sandbox.core.clock import Clock
 from infra.sandbox.core.service import Core, ServiceClient, ServiceError, discover
 
-SERVICES = ["camera", "media", "notion", "webhooks"]
-WITH_CONTROL = {"camera", "notion", "webhooks"}
+SERVICES = ["camera", "googlebooks", "media", "notion", "webhooks"]
+WITH_CONTROL = {"camera", "googlebooks", "notion", "webhooks"}
 GOOD = """
 from fastapi import APIRouter
 from infra.sandbox.core.service import Service

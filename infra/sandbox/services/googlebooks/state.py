@@ -54,19 +54,30 @@ class Key:
 
 @dataclass
 class StoredVolume:
+    """A volume and what searches compare, folded once (benchmarks hold thousands)."""
+
     resource: dict[str, Any]
     answers_isbns: set[str] = field(default_factory=set)  # other editions' ISBNs it answers
+
+    def __post_init__(self) -> None:
+        info = self.info
+        self.isbn_set = {
+            isbn13(i.get("identifier", ""))
+            for i in info.get("industryIdentifiers", [])
+            if i.get("type") in ("ISBN_10", "ISBN_13")
+        }
+        self.title_words = set(fold(f"{info.get('title', '')} {info.get('subtitle', '')}").split())
+        self.author_words = [set(fold(a).split()) for a in info.get("authors", [])]
+        self.all_words = self.title_words.union(*self.author_words) | set(
+            fold(info.get("description", "")).split()
+        )
 
     @property
     def info(self) -> dict[str, Any]:
         return self.resource.get("volumeInfo", {})
 
     def isbns(self) -> set[str]:
-        return {
-            isbn13(i.get("identifier", ""))
-            for i in self.info.get("industryIdentifiers", [])
-            if i.get("type") in ("ISBN_10", "ISBN_13")
-        }
+        return self.isbn_set
 
 
 @dataclass(frozen=True)
@@ -89,11 +100,6 @@ def parse_q(q: str) -> Query:
         elif not op:
             found["words"].append(value)
     return Query(**found)
-
-
-def _has_words(haystack: str, phrase: str) -> bool:
-    words = set(fold(haystack).split())
-    return all(w in words for w in fold(phrase).split())
 
 
 class GoogleBooksState:
@@ -202,25 +208,21 @@ class GoogleBooksState:
         return answer
 
     def search(self, query: Query, lang: str | None) -> list[StoredVolume]:
-        hits = []
-        for volume in self.volumes.values():
-            info = volume.info
-            if lang and info.get("language") != lang:
-                continue
-            wanted = {isbn13(i) for i in query.isbn}
-            if wanted and not wanted & (volume.isbns() | volume.answers_isbns):
-                continue
-            title = f"{info.get('title', '')} {info.get('subtitle', '')}"
-            if not all(_has_words(title, t) for t in query.intitle):
-                continue
-            names = info.get("authors", [])
-            if not all(any(_has_words(n, a) for n in names) for a in query.inauthor):
-                continue
-            text = " ".join([title, *names, info.get("description", "")])
-            if not all(_has_words(text, w) for w in query.words):
-                continue
-            hits.append(volume)
-        return hits
+        wanted = {isbn13(i) for i in query.isbn}
+        candidates = self.volumes.values()
+        if wanted:
+            candidates = [v for v in candidates if wanted & (v.isbn_set | v.answers_isbns)]
+        titles = [set(fold(t).split()) for t in query.intitle]
+        names = [set(fold(a).split()) for a in query.inauthor]
+        words = [set(fold(w).split()) for w in query.words]
+        return [
+            v
+            for v in candidates
+            if not (lang and v.info.get("language") != lang)
+            and all(t <= v.title_words for t in titles)
+            and all(any(a <= mine for mine in v.author_words) for a in names)
+            and all(w <= v.all_words for w in words)
+        ]
 
 
 __all__ = ["GoogleBooksState", "GoogleError", "parse_q"]
