@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from flows.audiobooks.tables import audiobook_google_cache
@@ -54,6 +54,13 @@ class AnswerCache:
         return self.get_many([key], now).get(key)
 
     def put(self, key: str, query: str, answer: dict, now: datetime | None = None) -> None:
+        with self.engine.begin() as conn:
+            self.store(conn, key, query, answer, now)
+
+    def store(
+        self, conn: Connection, key: str, query: str, answer: dict, now: datetime | None = None
+    ) -> None:
+        """`put` inside the caller's transaction (one commit for the answer and its use)."""
         moment = now or utcnow()
         row = {
             "query_key": key,
@@ -63,7 +70,7 @@ class AnswerCache:
             "expires_at": moment + timedelta(days=self.days),
         }
         try:
-            with self.engine.begin() as conn:
+            with conn.begin_nested():
                 conn.execute(
                     delete(audiobook_google_cache).where(audiobook_google_cache.c.query_key == key)
                 )

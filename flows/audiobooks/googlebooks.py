@@ -225,8 +225,9 @@ class Books:
         """Answers still cached, by `Search.key`, in one pass over the cache."""
         return self.cache.get_many([s.key for s in searches])
 
-    def answer(self, search: Search) -> tuple[dict[str, Any], bool]:
-        """(answer, asked): the cached answer, or one request counted against the budget."""
+    def answer(self, search: Search, store: bool = True) -> tuple[dict[str, Any], bool]:
+        """(answer, asked): the cached answer, or one request counted against the budget
+        (cached here unless `store` is false: the caller stores it with its own writes)."""
         found = self.cache.get(search.key)
         if found is not None:
             return found, False
@@ -238,7 +239,8 @@ class Books:
         except QuotaExhausted:
             self.budget.mark_exhausted()
             raise
-        self.cache.put(search.key, search.describe(), answer)
+        if store:
+            self.cache.put(search.key, search.describe(), answer)
         return answer, True
 
 

@@ -41,7 +41,7 @@ from flows.common.times import as_utc, utcnow
 
 JOBS = ("metadata-full", "metadata-new")
 NEW_BOOK_DAYS = 7  # metadata-new: books added this recently, or never refreshed
-CHUNK_SIZE = 50  # books per lookup task (one Prefect retry unit)
+CHUNK_SIZE = 100  # books per lookup task (one Prefect retry unit)
 _WRITE_BATCH = 200  # books per transaction of the cached pass
 _BRACKETS = re.compile(r"[\(\[][^\)\]]*[\)\]]")
 
@@ -213,7 +213,7 @@ def _settle(
     next search is `isbn:`); the answer is kept under that search too, which finds the
     same volume by the identifier it carries, so the next run inside the cache window
     still asks nothing: the search returned is where the caller caches the answer again
-    (after its transaction: SQLite has one writer at a time).
+    (in the same transaction).
     """
     decision = decide(book, answer)
     alias = None
@@ -245,7 +245,6 @@ def resolve_cached(
     answers = books.cached(list(searches.values()))
     hits = [b for b, s in searches.items() if s.key in answers]
     remaining = [b for b, s in searches.items() if s.key not in answers]
-    aliases: list[tuple[Search, dict]] = []
     for start in range(0, len(hits), _WRITE_BATCH):
         unchanged: dict[bool, list[int]] = {True: [], False: []}
         with engine.begin() as conn:
@@ -267,15 +266,13 @@ def resolve_cached(
                     else:
                         with conn.begin_nested():
                             alias = _settle(conn, book, answer, tally)
-                        if alias is not None:
-                            aliases.append((alias, answer))
+                            if alias is not None:
+                                books.cache.store(conn, alias.key, alias.describe(), answer)
                 except Exception as exc:  # one bad book never sinks the batch
                     tally.failures.append((item_name(book), f"{type(exc).__name__}: {exc}"))
             for refreshed, ids in unchanged.items():
                 if ids:
                     stamp(conn, ids, refreshed=refreshed)
-    for search, answer in aliases:
-        books.cache.put(search.key, search.describe(), answer)
     return tally, remaining
 
 
@@ -306,13 +303,16 @@ def lookup(engine: Engine, books: Books, book_ids: Sequence[int], max_in_flight:
         book = rows[book_id]
         mine = Tally()
         try:
-            answer, asked = books.answer(search_for(book))
+            search = search_for(book)
+            answer, asked = books.answer(search, store=False)
             mine.requests += int(asked)
             mine.cached += int(not asked)
-            with engine.begin() as conn:
+            with engine.begin() as conn:  # the answer and its use: one commit
+                if asked:
+                    books.cache.store(conn, search.key, search.describe(), answer)
                 alias = _settle(conn, book, answer, mine)
-            if alias is not None:
-                books.cache.put(alias.key, alias.describe(), answer)
+                if alias is not None:
+                    books.cache.store(conn, alias.key, alias.describe(), answer)
         except QuotaExhausted as exc:
             stop.set()
             mine.stopped = str(exc)
