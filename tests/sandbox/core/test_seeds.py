@@ -52,6 +52,8 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "media",
         "catalogue",
         "qbittorrent",
+        "googlebooks",
+        "library",
     }
     env = seeded["env"]
     assert env == {
@@ -70,6 +72,9 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "DOWNLOAD_CLIENT_USERNAME": "admin",
         "DOWNLOAD_CLIENT_PASSWORD": "adminadmin",
         "OUTBOUND_ALLOW": sb.base_url.removeprefix("http://"),  # this port only
+        "GOOGLE_BOOKS_API_KEY": "sandbox-google-books-key",
+        "GOOGLE_BOOKS_URL": f"{sb.base_url}/googlebooks",
+        "GOOGLE_BOOKS_BATCH_URI": f"{sb.base_url}/googlebooks/batch/books/v1",
     }
 
     notion = Client(auth=env["NOTION_TOKEN"], base_url=env["NOTION_BASE_URL"])

@@ -16,8 +16,17 @@ from infra.sandbox.core.client import Sandbox
 from infra.sandbox.core.clock import Clock
 from infra.sandbox.core.service import Core, ServiceClient, ServiceError, discover
 
-SERVICES = ["camera", "catalogue", "media", "notion", "qbittorrent", "webhooks"]
-WITH_CONTROL = {"camera", "catalogue", "notion", "qbittorrent", "webhooks"}
+SERVICES = [
+    "camera",
+    "catalogue",
+    "googlebooks",
+    "library",
+    "media",
+    "notion",
+    "qbittorrent",
+    "webhooks",
+]
+WITH_CONTROL = {"camera", "catalogue", "googlebooks", "notion", "qbittorrent", "webhooks"}
 GOOD = """
 from fastapi import APIRouter
 from infra.sandbox.core.service import Service
