@@ -94,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="import the library folder tree now")
     p.add_argument("path", type=Path, metavar="PATH")
     p.set_defaults(run=import_folder)
+
+    p = sub.add_parser("review", help="matches waiting for review: list, apply, reject")
+    p.add_argument("action", choices=["list", "apply", "reject"])
+    p.add_argument("book_id", type=int, nargs="?")
+    p.add_argument("volume_id", nargs="?")
+    p.set_defaults(run=review)
     return parser
 
 
@@ -417,3 +423,32 @@ def _cell(value: object, width: int | None) -> str:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# --- review -----------------------------------------------------------------------------
+
+
+def review(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
+    """The review list: title/author matches below the threshold, written nowhere until
+    a person applies them."""
+    from flows.audiobooks.review import apply_review, open_reviews, reject_review
+
+    if args.action == "list":
+        rows = open_reviews(engine)
+        for r in rows:
+            title = r["candidate"].get("title", "?")
+            print(
+                f"{r['book_id']}\t{r['volume_id']}\t{r['score']:.0f}\t{r['title']} -> "
+                f"{title}\t{r['reason']}",
+                file=out,
+            )
+        print(f"{len(rows)} open review(s)", file=out)
+        return
+    if args.book_id is None or not args.volume_id:
+        raise CliError(f"review {args.action} needs BOOK_ID and VOLUME_ID (see review list)")
+    if args.action == "apply":
+        written = apply_review(engine, args.book_id, args.volume_id)
+        print(f"book {args.book_id}: applied {args.volume_id}: {', '.join(written)}", file=out)
+    else:
+        reject_review(engine, args.book_id, args.volume_id)
+        print(f"book {args.book_id}: rejected {args.volume_id}", file=out)

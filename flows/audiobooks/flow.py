@@ -1,7 +1,9 @@
-"""The audiobook flows of the Google Books jobs: metadata full, metadata new, author
-completion.
+"""The seven audiobook jobs as Prefect flows, one per deployment (prefect.yaml).
 
-Each body runs under `jobs.run_job` (feature flag Variable + task record). Lookups run
+The seed's APScheduler jobs become deployments with cron schedules; its config
+flags become Prefect Variables read when a run starts (`jobs.run_job`).
+
+The Google Books jobs (metadata full, metadata new, author completion) look books up
 in tasks of CHUNK_SIZE books whose Prefect retries back off on a per-minute 429, a 5xx
 or a dropped connection (TransientError only): a daily-quota 429 (QuotaExhausted) and
 a bad key (ConfigError) are never retried. A chunk's retry asks only for what its
@@ -10,22 +12,37 @@ earlier attempt did not get, since every answer is cached as it arrives.
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
+from prefect.filesystems import LocalFileSystem
 from prefect.states import State
+from pydantic import Field
 from sqlalchemy import Engine
 
-from blocks.audiobooks import GoogleBooks
-from flows.audiobooks import GOOGLE_BOOKS_BLOCK, authors, metadata
+from blocks.audiobooks import CatalogueFeed, DownloadClient, GoogleBooks
+from flows.audiobooks import (
+    CATALOGUE_BLOCK,
+    DOWNLOAD_CLIENT_BLOCK,
+    GOOGLE_BOOKS_BLOCK,
+    LIBRARY_BLOCK,
+    authors,
+    metadata,
+)
+from flows.audiobooks.cleanup import cleanup_tasks
 from flows.audiobooks.googlebooks import Books, connect
-from flows.audiobooks.jobs import Outcome, run_job
+from flows.audiobooks.jobs import DOWNLOADS, Outcome, enabled, flag_name, run_job
+from flows.audiobooks.library_import import ImportReport, import_library
 from flows.audiobooks.merge import book_rows
 from flows.audiobooks.metadata import Tally
 from flows.audiobooks.quota import QuotaExhausted
+from flows.audiobooks.series import complete_series
+from flows.audiobooks.source_sync import sync_listings
 from flows.audiobooks.taskrecords import JobRun
+from flows.audiobooks.top10 import sync_top10
 from flows.common.artifacts import markdown_table
 from flows.common.db import APP_DB_BLOCK, app_engine
 from flows.common.errors import ConfigError, TransientError
@@ -277,3 +294,133 @@ def audiobook_author_completion(
         return Outcome(summary, markdown, {"added": added, "authors": rows, "stopped": stopped})
 
     return run_job("author-completion", engine, body)
+
+
+# --- the four jobs around the library and the catalogue ------------------------------
+
+# Local folders and the catalogue: a dropped connection is tried again after 30, 60,
+# 120 s; a malformed feed or a refused login fails at once.
+FEED_RETRIES = {**retry_policy(retries=3, first_delay=30.0, cap=300.0), "cache_policy": NO_CACHE}
+
+
+def _library_root(block_name: str) -> Path | None:
+    """The library folder, or None when no library block is saved (import skipped)."""
+    try:
+        block = LocalFileSystem.load(block_name)
+    except ValueError:
+        return None
+    return Path(block.basepath).expanduser() if block.basepath else None
+
+
+@task(name="import-library", cache_policy=NO_CACHE)
+def import_library_task(engine: Engine, root: Path, run: JobRun) -> ImportReport:
+    return import_library(engine, root, run)
+
+
+@task(name="pull-listings", **FEED_RETRIES)
+def pull_listings(engine: Engine, block: CatalogueFeed, run: JobRun) -> Outcome:
+    return sync_listings(engine, block, run)
+
+
+@flow(name="audiobook-source-sync", persist_result=True, timeout_seconds=3600)
+def audiobook_source_sync(
+    library_block: str = LIBRARY_BLOCK,
+    catalogue_block: str = CATALOGUE_BLOCK,
+    app_db_block: str = APP_DB_BLOCK,
+) -> State:
+    """Import the library folder, then pull the catalogue's new listings.
+
+    Args:
+        library_block: the LocalFileSystem block whose basepath is the library
+            (Author/Series/Title folders); without it the import is skipped.
+        catalogue_block: the catalogue feed.
+    """
+    engine = app_engine(app_db_block)
+
+    def body(run: JobRun) -> Outcome:
+        root = _library_root(library_block)
+        if root is None:
+            imported = f"no {library_block!r} block: library not imported"
+            get_run_logger().info(imported)
+        else:
+            imported = import_library_task(engine, root, run).summary
+        listings = pull_listings(engine, CatalogueFeed.load(catalogue_block), run)
+        return Outcome(f"{imported}; {listings.summary}", listings.markdown, listings.data)
+
+    return run_job("source-sync", engine, body)
+
+
+@task(name="pull-top10", **FEED_RETRIES)
+def pull_top10(engine: Engine, block: CatalogueFeed, run: JobRun, genres: list[str]) -> Outcome:
+    return sync_top10(engine, block, run, genres=genres or None)
+
+
+@flow(name="audiobook-top10", persist_result=True, timeout_seconds=3600)
+def audiobook_top10(
+    genres: list[str] | None = None,
+    catalogue_block: str = CATALOGUE_BLOCK,
+    app_db_block: str = APP_DB_BLOCK,
+) -> State:
+    """The top-10 of every enabled genre; titles not owned become wanted.
+
+    Args:
+        genres: the genres to pull (default: the catalogue block's genres).
+    """
+    engine = app_engine(app_db_block)
+    return run_job(
+        "top10",
+        engine,
+        lambda run: pull_top10(
+            engine, CatalogueFeed.load(catalogue_block), run, list(genres or [])
+        ),
+    )
+
+
+@task(name="complete-series", **FEED_RETRIES)
+def complete_series_task(
+    engine: Engine, client: DownloadClient | None, client_block: str, run: JobRun
+) -> Outcome:
+    return complete_series(
+        engine, client, run, hand_off=client is not None, client_name=client_block
+    )
+
+
+@flow(name="audiobook-series-completion", persist_result=True, timeout_seconds=3600)
+def audiobook_series_completion(
+    download_client_block: str = DOWNLOAD_CLIENT_BLOCK,
+    app_db_block: str = APP_DB_BLOCK,
+) -> State:
+    """Missing positions of every series become wanted; with the variable
+    `audiobook_downloads_enabled` true, those the catalogue lists are handed to the
+    download client."""
+    engine = app_engine(app_db_block)
+
+    def body(run: JobRun) -> Outcome:
+        client = None
+        if enabled(DOWNLOADS, default=False):
+            client = DownloadClient.load(download_client_block)
+        else:
+            run.log(f"hand-off off: variable {flag_name(DOWNLOADS)} is not true")
+        return complete_series_task(engine, client, download_client_block, run)
+
+    return run_job("series-completion", engine, body)
+
+
+@flow(name="audiobook-task-cleanup", persist_result=True, timeout_seconds=1800)
+def audiobook_task_cleanup(
+    keep_days: Annotated[float, Field(ge=1)] = 30,
+    batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500,
+    app_db_block: str = APP_DB_BLOCK,
+) -> State:
+    """Delete task records older than `keep_days`, in batches; failed attempts stay.
+
+    Args:
+        keep_days: task records younger than this are kept (at least 1).
+        batch_size: records deleted per transaction.
+    """
+    engine = app_engine(app_db_block)
+    return run_job(
+        "task-cleanup",
+        engine,
+        lambda run: cleanup_tasks(engine, run, keep_days=keep_days, batch_size=batch_size),
+    )

@@ -23,6 +23,8 @@ from flows.audiobooks.taskrecords import JobRun
 from flows.common.errors import ConfigError
 
 SKIPPED = "skipped: disabled"
+# Not a job: the switch for handing wanted books to the download client (off by default).
+DOWNLOADS = "downloads"
 
 
 def flag_name(job: str) -> str:

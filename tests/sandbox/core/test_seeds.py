@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from notion_client import Client
@@ -56,6 +58,8 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "library",
     }
     env = seeded["env"]
+    library = Path(env.pop("AUDIOBOOK_LIBRARY"))
+    assert (library / "Brandon Sanderson" / "Mistborn").is_dir()
     assert env == {
         "NOTION_TOKEN": DEMO_TOKEN,
         "NOTION_DATABASE_ID": DEMO_DATABASE_ID,
