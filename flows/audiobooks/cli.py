@@ -421,10 +421,6 @@ def _cell(value: object, width: int | None) -> str:
     return text
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 # --- review -----------------------------------------------------------------------------
 
 
@@ -452,3 +448,7 @@ def review(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
     else:
         reject_review(engine, args.book_id, args.volume_id)
         print(f"book {args.book_id}: rejected {args.volume_id}", file=out)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

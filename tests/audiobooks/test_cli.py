@@ -204,3 +204,28 @@ def test_an_unmigrated_database_is_one_line_and_exit_1(tmp_path, capsys):
     assert err.startswith("error: app database sqlite:///")
     assert "no such table: audiobook_books" in err
     assert err.count("\n") == 1
+
+
+def test_review_lists_applies_and_rejects_doubtful_matches(imported: Cli, local_app_db):
+    from flows.audiobooks.matching import Decision
+    from flows.audiobooks.review import propose
+    from infra.sandbox.services.googlebooks.client import volume
+
+    engine = local_app_db.engine
+    candidate = {**volume("The Final Empire", ["Brandon Sanderson"]), "id": "vol-a"}
+    other = {**volume("The Final Empire: A Graphic Novel", ["Brandon Sanderson"]), "id": "vol-b"}
+    with engine.begin() as conn:
+        propose(conn, FINAL_EMPIRE_ID, Decision("review", candidate, 80.0, "title score 80"))
+        propose(conn, FINAL_EMPIRE_ID, Decision("review", other, 70.0, "title score 70"))
+
+    code, out, _ = imported("review", "list")
+    assert code == 0 and "vol-a" in out and "vol-b" in out and "2 open review(s)" in out
+
+    code, _, err = imported("review", "apply", str(FINAL_EMPIRE_ID))
+    assert code == 2 and "needs BOOK_ID and VOLUME_ID" in err
+    assert imported("review", "apply", str(FINAL_EMPIRE_ID), "vol-a")[0] == 0
+    assert imported("review", "reject", str(FINAL_EMPIRE_ID), "vol-b")[0] == 0
+    assert "0 open review(s)" in imported("review", "list")[1]
+    with engine.connect() as conn:
+        assert book(conn, FINAL_EMPIRE_ID)["google_volume_id"] == "vol-a"  # applied, not vol-b
+        assert field_sources(conn, FINAL_EMPIRE_ID)["google_volume_id"].source == "google"
