@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from flows.audiobooks.names import name_key, title_key
@@ -59,40 +59,27 @@ def writable(current: FieldSource | None, source: str) -> bool:
     return not (current.source == "user" and source != "user")
 
 
-def _series_id(conn: Connection, name: str) -> int:
+def _named_id(conn: Connection, table: Table, name: str) -> int:
+    """The id of the author or series row whose name key is `name`'s, added if new."""
     key = name_key(name)
-    found = conn.execute(
-        select(audiobook_series.c.id).where(audiobook_series.c.name_key == key)
-    ).scalar()
+    found = conn.execute(select(table.c.id).where(table.c.name_key == key)).scalar()
     if found is not None:
         return found
     try:
         with conn.begin_nested():
             return conn.execute(
-                insert(audiobook_series).values(name=name.strip(), name_key=key)
+                insert(table).values(name=name.strip(), name_key=key)
             ).inserted_primary_key[0]
     except IntegrityError:  # another run added it a moment ago
-        return conn.execute(
-            select(audiobook_series.c.id).where(audiobook_series.c.name_key == key)
-        ).scalar_one()
+        return conn.execute(select(table.c.id).where(table.c.name_key == key)).scalar_one()
+
+
+def _series_id(conn: Connection, name: str) -> int:
+    return _named_id(conn, audiobook_series, name)
 
 
 def _author_id(conn: Connection, name: str) -> int:
-    key = name_key(name)
-    found = conn.execute(
-        select(audiobook_authors.c.id).where(audiobook_authors.c.name_key == key)
-    ).scalar()
-    if found is not None:
-        return found
-    try:
-        with conn.begin_nested():
-            return conn.execute(
-                insert(audiobook_authors).values(name=name.strip(), name_key=key)
-            ).inserted_primary_key[0]
-    except IntegrityError:
-        return conn.execute(
-            select(audiobook_authors.c.id).where(audiobook_authors.c.name_key == key)
-        ).scalar_one()
+    return _named_id(conn, audiobook_authors, name)
 
 
 def _link_authors(conn: Connection, book_id: int, authors: Sequence[str]) -> None:
