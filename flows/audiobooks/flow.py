@@ -202,9 +202,9 @@ def audiobook_metadata_full(
         "metadata-full",
         google_books_block,
         app_db_block,
-        retry_delay_seconds,
-        max_retry_delay_seconds,
-        retries,
+        retries=retries,
+        retry_delay_seconds=retry_delay_seconds,
+        max_retry_delay_seconds=max_retry_delay_seconds,
     )
 
 
@@ -222,9 +222,9 @@ def audiobook_metadata_new(
         "metadata-new",
         google_books_block,
         app_db_block,
-        retry_delay_seconds,
-        max_retry_delay_seconds,
-        retries,
+        retries=retries,
+        retry_delay_seconds=retry_delay_seconds,
+        max_retry_delay_seconds=max_retry_delay_seconds,
     )
 
 
@@ -351,7 +351,9 @@ def audiobook_source_sync(
 
 
 @task(name="pull-top10", **FEED_RETRIES)
-def pull_top10(engine: Engine, block: CatalogueFeed, run: JobRun, genres: list[str]) -> Outcome:
+def pull_top10(
+    engine: Engine, block: CatalogueFeed, run: JobRun, genres: list[str] | None
+) -> Outcome:
     return sync_top10(engine, block, run, genres=genres or None)
 
 
@@ -370,9 +372,7 @@ def audiobook_top10(
     return run_job(
         "top10",
         engine,
-        lambda run: pull_top10(
-            engine, CatalogueFeed.load(catalogue_block), run, list(genres or [])
-        ),
+        lambda run: pull_top10(engine, CatalogueFeed.load(catalogue_block), run, genres),
     )
 
 

@@ -145,9 +145,8 @@ def add_book(
         ).scalar_one()
         return found, False
     _link_authors(conn, book_id, row["authors"])
-    _record_sources(
-        conn, book_id, [f for f, v in values.items() if v not in (None, "", [])], source
-    )
+    given = [f for f, v in values.items() if v not in (None, "", [])]
+    _record_sources(conn, book_id, given, source, current={})
     return book_id, True
 
 
@@ -167,13 +166,19 @@ def write_fields(
     conn.execute(update(audiobook_books).where(audiobook_books.c.id == book_id).values(**columns))
     if "authors" in allowed:
         _link_authors(conn, book_id, columns["authors"])
-    _record_sources(conn, book_id, list(allowed), source)
+    _record_sources(conn, book_id, list(allowed), source, current)
     return sorted(allowed)
 
 
-def _record_sources(conn: Connection, book_id: int, fields: list[str], source: str) -> None:
+def _record_sources(
+    conn: Connection,
+    book_id: int,
+    fields: list[str],
+    source: str,
+    current: Mapping[str, FieldSource],
+) -> None:
+    """Record `source` for `fields`; `current` is what the caller read before writing."""
     now = utcnow()
-    current = field_sources(conn, book_id)
     for name in fields:
         if name in current:
             conn.execute(
