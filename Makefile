@@ -7,11 +7,12 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt infra/system-deps.sh
+$(STAMP): pyproject.toml constraints.txt package.json infra/system-deps.sh
 	@bash infra/system-deps.sh
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	uv venv --quiet --allow-existing --python 3.11 $(VENV)
 	uv pip install --quiet --python $(PY) -c constraints.txt -e '.[dev]'
+	npm install --silent --no-audit --no-fund --no-package-lock
 	@touch $(STAMP)
 
 demo: install           ## the whole stack, offline, on SQLite, against the sandbox

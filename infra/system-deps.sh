@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the workers need: Chromium (camera portal, UI checks), ffmpeg
-# (yt-dlp merges, video assembly), espeak-ng (voice). Installs them when run as
+# (yt-dlp merges, video assembly), espeak-ng (voice), Node and npm (the consent engine, installed from
+# package.json). Installs them when run as
 # root; otherwise prints the one command to run and fails.
 set -euo pipefail
-packages=(chromium ffmpeg espeak-ng)
+packages=(chromium ffmpeg espeak-ng nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
