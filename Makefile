@@ -2,18 +2,23 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+NODE   := node_modules/.installed
 
 .PHONY: install demo up down deploy test test-fast bench lint format clean
 
-install: $(STAMP)
+install: $(STAMP) $(NODE)
 
-$(STAMP): pyproject.toml constraints.txt package.json infra/system-deps.sh
+$(STAMP): pyproject.toml constraints.txt infra/system-deps.sh
 	@bash infra/system-deps.sh
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	uv venv --quiet --allow-existing --python 3.11 $(VENV)
 	uv pip install --quiet --python $(PY) -c constraints.txt -e '.[dev]'
-	npm install --silent --no-audit --no-fund --no-package-lock
 	@touch $(STAMP)
+
+# The consent engine (package.json pins it); .npmrc keeps npm from writing a lock file.
+$(NODE): package.json .npmrc $(STAMP)
+	npm install --silent --no-audit --no-fund --no-package-lock
+	@touch $(NODE)
 
 demo: install           ## the whole stack, offline, on SQLite, against the sandbox
 	$(PY) -m infra.stack demo
