@@ -145,6 +145,8 @@ class Harness:
         self.persistent = playwright.chromium.launch_persistent_context(
             str(profile), executable_path=chromium_path(), args=args, headless=True
         )
+        self.playwright = playwright
+        self.args = args
         self.browser = self.persistent.browser
         self.port = port
         self.script = CONTENT_SCRIPT.read_text()
@@ -291,6 +293,43 @@ def test_the_heuristics_find_the_generic_banner_and_reject(harness: Harness) -> 
     assert seen.cmps() == {sites.GENERIC.platform}, seen.messages
     assert [m["result"] for m in seen.of("optOutResult")] == [True]
     assert seen.cookies == set(sites.GENERIC.reject)
+
+
+def tcf_purposes(tc_string: str) -> list[int]:
+    """Purposes consented in a TCF v2 core string (bits 152-175, after the fixed fields)."""
+    core = tc_string.split(".")[0]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    bits = "".join(format(alphabet.index(ch), "06b") for ch in core)
+    assert int(bits[:6], 2) == 2, "version 2"
+    return [i + 1 for i, bit in enumerate(bits[152:176]) if bit == "1"]
+
+
+def test_the_tcf_cookie_records_what_the_api_reports(harness: Harness) -> None:
+    rejected = harness.run(sites.TCF, "optOut")
+    assert rejected.tcf is not None and rejected.tcf["eventStatus"] == "tcloaded"
+    assert tcf_purposes(rejected.tcf["tcString"]) == list(sites.TCF.tcf_consent_after_reject)
+    accepted = harness.run(sites.TCF, "optIn")
+    assert accepted.tcf is not None
+    assert tcf_purposes(accepted.tcf["tcString"]) == list(range(1, 11))
+
+
+def test_without_the_profile_preference_chromium_drops_third_party_cookies(
+    harness: Harness,
+) -> None:
+    """The measured fact the service's docstring builds on: a browser launched the usual
+    way (off-the-record contexts of a default profile) keeps only first-party cookies."""
+    args = [*CHROMIUM_FLAGS, *harness.args[len(CHROMIUM_FLAGS) :]]
+    browser = harness.playwright.chromium.launch(executable_path=chromium_path(), args=args)
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"http://{sites.ONETRUST.domain}:{harness.port}/")
+        page.click("#onetrust-accept-btn-handler", timeout=5000)
+        page.wait_for_timeout(1500)
+        domains = {c["domain"].lstrip(".") for c in context.cookies()}
+        assert domains == {sites.ONETRUST.domain}
+    finally:
+        browser.close()
 
 
 def test_the_generic_banner_is_accepted_through_its_selector(harness: Harness) -> None:
