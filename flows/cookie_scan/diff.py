@@ -65,9 +65,12 @@ def diff_cookies(
         new_life = _lifetime(new, current_started)
         if (old_life is None) != (new_life is None):
             changes.append("session" if new_life is None else "persistent")
-        elif old_life is not None and new_life is not None:
-            if abs(old_life - new_life) > max(3600.0, 0.05 * max(abs(old_life), abs(new_life))):
-                changes.append("lifetime")
+        elif (
+            old_life is not None
+            and new_life is not None
+            and abs(old_life - new_life) > max(3600.0, 0.05 * max(abs(old_life), abs(new_life)))
+        ):
+            changes.append("lifetime")
         if changes:
             result.changed.append({**new, "changes": changes})
     return result

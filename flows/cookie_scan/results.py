@@ -182,7 +182,8 @@ def scan_markdown(conn: Connection, scan_id: str) -> str:
     out = [f"# Cookie scan of {_md(scan['domain'])}", ""]
     out.append(
         f"Scan `{scan_id}` of `{_md(scan['url'])}`, {_when(scan['started_at'])}: "
-        f"**{scan['status']}**; consent platform: **{_md(scan['consent_platform'] or 'none found')}**; "
+        f"**{scan['status']}**; consent platform: "
+        f"**{_md(scan['consent_platform'] or 'none found')}**; "
         f"{scan['pages_visited']} page(s) per pass."
     )
     if scan["error"]:

@@ -14,6 +14,7 @@ from flows.cookie_scan.scanner import PhaseResult, ScanReport, verdicts
 from flows.cookie_scan.tables import cookie_scan_cookies, cookie_scan_hosts, cookie_scans
 
 DOMAIN = "news-onetrust.test"
+ACTIONS = {"before": "none", "accept": "opt-in", "reject": "opt-out"}
 
 
 def jar(*specs, started):
@@ -22,7 +23,8 @@ def jar(*specs, started):
     return [
         from_browser(
             {"name": n, "domain": d, "path": "/", "value": v, "expires": expires,
-             "secure": d != DOMAIN, "httpOnly": False, "sameSite": "None" if d != DOMAIN else "Lax"},
+             "secure": d != DOMAIN, "httpOnly": False,
+             "sameSite": "None" if d != DOMAIN else "Lax"},
             DOMAIN,
         )
         for n, d, v in specs
@@ -38,9 +40,9 @@ def report(started, before, accept, reject, tcf=None):
             cookies=jar(*cookies, started=started),
             hosts={DOMAIN: 3, "ads-tracker.test": 1},
             third_party_hosts={"ads-tracker.test": 1},
-            refused=[{"host": "127.0.0.1", "port": 9, "reason": "refused: 127.0.0.1 is a loopback address"}],
+            refused=[{"host": "127.0.0.1", "port": 9, "reason": "refused: loopback"}],
             consent=ConsentOutcome(detected=["Onetrust"], popup_cmp="Onetrust",
-                                   action={"before": "none", "accept": "opt-in", "reject": "opt-out"}[phase],
+                                   action=ACTIONS[phase],
                                    action_ok=None if phase == "before" else True,
                                    self_test=True if phase == "reject" else None),
             tcf=tcf if phase == "reject" else None,
