@@ -203,10 +203,13 @@ class ConsentSession:
         frame: Frame = source["frame"]
         kind = message.get("type")
         if kind == "init":
+            url = str(message.get("url") or frame.url)
+            if not url.startswith(("http://", "https://")):
+                return  # about:blank before the first navigation: nothing to find there
             self._inits += 1
             if self._inits <= MAX_INITS_PER_PASS:
                 main = frame.parent_frame is None
-                rules = self.engine.rules_for(str(message.get("url") or frame.url), main)
+                rules = self.engine.rules_for(url, main)
                 self._spawn(
                     _send(
                         frame,
