@@ -154,6 +154,9 @@ def plan(rows: Iterable[Mapping[str, Any]], existing: Iterable[DeploymentSchedul
             else:
                 result.applied_without_write[config_id] = enabled
         if changes:
+            # Prefect 3.9.1's server resets `parameters` to {} on a PATCH that leaves them
+            # out (its update model defaults them to a new dict): always send them.
+            changes["parameters"] = parameters
             result.update.append(Update(current.id, config_id, changes))
         else:
             result.unchanged += 1
