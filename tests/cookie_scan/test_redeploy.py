@@ -62,7 +62,11 @@ def test_a_redeploy_keeps_reconciled_and_paused_schedules(live) -> None:
                 dep = client.read_deployment_by_name(SCAN_DEPLOYMENT)
                 paused = next(s for s in dep.schedules if s.slug == f"domain-{ids[0]}")
                 client.update_deployment_schedule(dep.id, paused.id, active=False)  # the UI
+                # (3.9.1's server empties a schedule's parameters on any PATCH that leaves
+                # them out, a pause included: the reconcile puts them back, still paused)
+                assert reconcile(engine, client).updated == 1
                 before = snapshot(client)
+                assert before[f"domain-{ids[0]}"][3] == {"domain_config_id": ids[0]}
                 assert before[f"domain-{ids[0]}"][1] is False
 
                 live.stack.prefect("--no-prompt", "deploy", "--all")
