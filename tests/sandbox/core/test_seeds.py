@@ -58,6 +58,7 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "googlebooks",
         "library",
         "consent",
+        "cookieapi",
     }
     env = seeded["env"]
     library = Path(env.pop("AUDIOBOOK_LIBRARY"))
@@ -84,6 +85,8 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "COOKIE_SCAN_URL_TEMPLATE": f"http://{{domain}}:{sb.port}/",
         "COOKIE_SCAN_HOST_MAP": "*.test=127.0.0.1",
         "COOKIE_SCAN_SECURE_ORIGINS": ",".join(secure_origins(sb.port)),
+        "COOKIE_SCHEDULE_API_URL": f"{sb.base_url}/cookieapi/schedules",
+        "COOKIE_SCHEDULE_API_TOKEN": "sandbox-cookie-api-token",
     }
     assert [s["domain"] for s in seeded["consent"]["sites"]] == [s.domain for s in SITES]
 
