@@ -64,6 +64,10 @@ cookie_schedules = Table(
     Column("enabled", Boolean, nullable=False, default=True),
     Column("source", String(16), nullable=False, default="api"),  # api | manual
     Column("content_hash", String(64), nullable=False),  # of the entry as last synced
+    # The `enabled` value the reconcile last wrote to the Prefect schedule's `active`
+    # (None: not yet). It writes `active` only when `enabled` moved away from it, so a
+    # pause made in the Prefect UI stays until the database changes its mind.
+    Column("applied_enabled", Boolean, nullable=True),
     Column("next_run", DateTime(timezone=True), nullable=True),
     Column("last_run", DateTime(timezone=True), nullable=True),
     Column("last_status", String(50), nullable=True),

@@ -56,6 +56,7 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "qbittorrent",
         "googlebooks",
         "library",
+        "cookieapi",
     }
     env = seeded["env"]
     library = Path(env.pop("AUDIOBOOK_LIBRARY"))
@@ -79,6 +80,8 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "GOOGLE_BOOKS_API_KEY": "sandbox-google-books-key",
         "GOOGLE_BOOKS_URL": f"{sb.base_url}/googlebooks",
         "GOOGLE_BOOKS_BATCH_URI": f"{sb.base_url}/googlebooks/batch/books/v1",
+        "COOKIE_SCHEDULE_API_URL": f"{sb.base_url}/cookieapi/schedules",
+        "COOKIE_SCHEDULE_API_TOKEN": "sandbox-cookie-api-token",
     }
 
     notion = Client(auth=env["NOTION_TOKEN"], base_url=env["NOTION_BASE_URL"])

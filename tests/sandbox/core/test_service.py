@@ -19,6 +19,7 @@ from infra.sandbox.core.service import Core, ServiceClient, ServiceError, discov
 SERVICES = [
     "camera",
     "catalogue",
+    "cookieapi",
     "googlebooks",
     "library",
     "media",
@@ -26,7 +27,15 @@ SERVICES = [
     "qbittorrent",
     "webhooks",
 ]
-WITH_CONTROL = {"camera", "catalogue", "googlebooks", "notion", "qbittorrent", "webhooks"}
+WITH_CONTROL = {
+    "camera",
+    "catalogue",
+    "cookieapi",
+    "googlebooks",
+    "notion",
+    "qbittorrent",
+    "webhooks",
+}
 GOOD = """
 from fastapi import APIRouter
 from infra.sandbox.core.service import Service

@@ -130,6 +130,7 @@ def upgrade() -> None:
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("applied_enabled", sa.Boolean(), nullable=True),
         sa.Column("next_run", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_run", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_status", sa.String(length=50), nullable=True),
