@@ -191,21 +191,25 @@ def _count(value: Any) -> int:
     return int(value or 0)
 
 
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
 def summary(report: Any) -> str:
-    """One line for the state message (and `make demo`'s table) from the report."""
+    """One line for the state message (and `make demo`'s table): the platform and the
+    verdicts. The domain is in the run's name; the details are in the artifact."""
     findings = getattr(report, "findings", None) or {}
     platform = getattr(report, "consent_platform", None) or "no consent platform found"
     parts = [
-        f"{getattr(report, 'domain', '?')}: {platform}",
-        f"{getattr(report, 'pages_visited', 0)} page(s)",
-        f"{_count(findings.get('cookies_before_consent'))} cookie(s) before consent",
+        f"{_plural(_count(findings.get('cookies_before_consent')), 'cookie')} before consent",
         f"{_count(findings.get('cookies_after_reject'))} after reject",
     ]
     if findings.get("tcf_consent_after_reject"):
         parts.append("TCF consent after reject")
     if "third_party_hosts" in findings:
-        parts.append(f"{_count(findings.get('third_party_hosts'))} third-party host(s)")
-    return ", ".join(parts)
+        parts.append(_plural(_count(findings.get("third_party_hosts")), "third-party host"))
+    parts.append(_plural(_count(getattr(report, "pages_visited", 0)), "page"))
+    return f"{platform}: " + ", ".join(parts)
 
 
 def _scan(
