@@ -1,9 +1,11 @@
 """The seed's job executions: one `cookie_job_executions` row for every scan run.
 
-A run opens its row as `running` before it does anything that can fail, and closes
-it `completed`, `failed` or `skipped` (the domain was busy or disabled) in a
-`finally`, so a failed run is recorded as surely as a good one. Prefect keeps run
-history too, but for a while; these rows outlive its retention and are what the
+A scan opens its row as `running` once it holds the domain's concurrency slot,
+and closes it `completed` or `failed` whatever happens; a run that never held the
+slot (the domain was busy or disabled, the config unknown) writes its row finished,
+`skipped` or `failed`, in one statement. So a failed run is recorded as surely as a
+good one, and only a run holding the slot ever has a `running` row. Prefect keeps
+run history too, but for a while; these rows outlive its retention and are what the
 history command and the statistics artifact read.
 
 A run whose process died (a killed worker, a lost host) cannot close its row: it
