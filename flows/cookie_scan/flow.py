@@ -43,11 +43,12 @@ from flows.common.db import APP_DB_BLOCK, app_engine
 from flows.common.errors import AutomationError, TransientError
 from flows.common.outbound import OutboundPolicy
 from flows.common.params import NonNegative
+from flows.common.paths import data_dir
 from flows.common.retry import retry_policy
 from flows.common.settings import outbound_policy
 from flows.common.times import utcnow
 from flows.cookie_scan import SCANNER_BLOCK, schedule_slug
-from flows.cookie_scan.cleanup import KEEP_DAYS, cleanup_history, shots_dir
+from flows.cookie_scan.cleanup import KEEP_DAYS, SHOTS, cleanup_history
 from flows.cookie_scan.config import DomainConfig, load_config
 from flows.cookie_scan.executions import (
     FAILED,
@@ -206,8 +207,11 @@ def summary(report: Any) -> str:
     ]
     if findings.get("tcf_consent_after_reject"):
         parts.append("TCF consent after reject")
-    if "third_party_hosts" in findings:
-        parts.append(_plural(_count(findings.get("third_party_hosts")), "third-party host"))
+    hosts = findings.get("third_party_hosts")
+    if isinstance(hosts, dict):  # per pass: the hosts of all passes
+        hosts = set().union(*(set(h or ()) for h in hosts.values()))
+    if hosts is not None:
+        parts.append(_plural(_count(hosts), "third-party host"))
     parts.append(_plural(_count(getattr(report, "pages_visited", 0)), "page"))
     return f"{platform}: " + ", ".join(parts)
 
@@ -223,7 +227,7 @@ def _scan(
     except ValueError:
         get_run_logger().info("no %r block: the scanner's defaults", scanner_block)
         scanner = CookieScanner()
-    shots = shots_dir(_safe_name(config.domain_config_id))
+    shots = data_dir() / SHOTS  # the scanner writes <domain_config_id>/<scan_id>/ below it
     scan = scan_domain_task.with_options(
         task_run_name=f"scan {config.domain}",
         **retry_policy(retries=retries, first_delay=retry_delay_seconds, cap=300.0),
