@@ -2,7 +2,8 @@
 
 Each service's public routes go under ``/<name>``, its control routes under
 ``/_sandbox/<name>``, its exception handlers on the app. Fault injection and the request log
-wrap them all.
+wrap them all; outside them, host routing sends a request for a host name a service claims
+to that service's ``/<name>/host/<host>/...`` routes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.routing import BaseRoute
 from infra.sandbox.core import control
 from infra.sandbox.core.clock import Clock
 from infra.sandbox.core.faults import GENERIC_FORMAT, FaultFormat, FaultMiddleware, FaultRules
+from infra.sandbox.core.hosts import HostRoutingMiddleware
 from infra.sandbox.core.paths import CONTROL_PREFIX, control_prefix, service_prefix
 from infra.sandbox.core.requestlog import RequestLog, RequestLogMiddleware
 from infra.sandbox.core.service import Core, Service, ServiceError, apply_seed, discover
@@ -48,6 +50,9 @@ def create_app(base_url: str, seed: str | None = None) -> FastAPI:
     # Added last = outermost: the log sees the final status, including injected faults.
     app.add_middleware(FaultMiddleware, rules=faults, format_for=_fault_formats(services))
     app.add_middleware(RequestLogMiddleware, log=log)
+    # Outermost: the log, faults and routes see the rewritten path of a host-routed request.
+    claims = [(pattern, service.name) for service in services for pattern in service.hosts()]
+    app.add_middleware(HostRoutingMiddleware, claims=claims)
     if seed is not None:
         apply_seed(services, seed)
     return app

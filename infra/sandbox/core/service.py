@@ -96,6 +96,14 @@ class Service(FaultFormat, ABC):
         """Routes the core mounts under ``/_sandbox/<name>``, if any."""
         return None
 
+    def hosts(self) -> Sequence[str]:
+        """Host names it serves besides ``/<name>``: exact (``news.test``) or ``*.suffix``.
+
+        A request whose Host header matches reaches its routes at ``/host/<host><path>``
+        (see ``infra.sandbox.core.hosts``); the default claims none.
+        """
+        return ()
+
     def exception_handlers(self) -> dict[type[Exception], ExceptionHandler]:
         """Handlers for the exceptions its routes raise, added to the app."""
         return {}

@@ -10,6 +10,7 @@ from notion_client import Client
 
 from infra.sandbox.core.client import Sandbox, SandboxError
 from infra.sandbox.services.camera.seeds import DEMO_PASSWORD, DEMO_USERNAME
+from infra.sandbox.services.consent.sites import SITES, secure_origins
 from infra.sandbox.services.notion.seeds import DEMO_DATA_SOURCE_ID, DEMO_DATABASE_ID, DEMO_TOKEN
 
 
@@ -57,6 +58,7 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "googlebooks",
         "library",
         "cookieapi",
+        "consent",
     }
     env = seeded["env"]
     library = Path(env.pop("AUDIOBOOK_LIBRARY"))
@@ -82,7 +84,11 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "GOOGLE_BOOKS_BATCH_URI": f"{sb.base_url}/googlebooks/batch/books/v1",
         "COOKIE_SCHEDULE_API_URL": f"{sb.base_url}/cookieapi/schedules",
         "COOKIE_SCHEDULE_API_TOKEN": "sandbox-cookie-api-token",
+        "COOKIE_SCAN_URL_TEMPLATE": f"http://{{domain}}:{sb.port}/",
+        "COOKIE_SCAN_HOST_MAP": "*.test=127.0.0.1",
+        "COOKIE_SCAN_SECURE_ORIGINS": ",".join(secure_origins(sb.port)),
     }
+    assert [s["domain"] for s in seeded["consent"]["sites"]] == [s.domain for s in SITES]
 
     notion = Client(auth=env["NOTION_TOKEN"], base_url=env["NOTION_BASE_URL"])
     database = notion.databases.retrieve(database_id=env["NOTION_DATABASE_ID"])
