@@ -19,8 +19,8 @@ from infra.sandbox.core.service import Core, ServiceClient, ServiceError, discov
 SERVICES = [
     "camera",
     "catalogue",
-    "cookieapi",
     "consent",
+    "cookieapi",
     "googlebooks",
     "library",
     "media",
@@ -31,8 +31,8 @@ SERVICES = [
 WITH_CONTROL = {
     "camera",
     "catalogue",
-    "cookieapi",
     "consent",
+    "cookieapi",
     "googlebooks",
     "notion",
     "qbittorrent",
