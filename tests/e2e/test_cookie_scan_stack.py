@@ -202,7 +202,7 @@ def test_two_workers_racing_for_one_domain_run_exactly_one_scan(live):
                     *("-m", "prefect", "worker", "start", "--pool", RACE_POOL),
                     *("--type", "process", "--name", name, "--limit", "1"),
                 ],
-                lambda names=names: _workers_online(live, names),
+                lambda name=name: _workers_online(live, {name}),
             )
         started = utcnow()
         run_ids = [
