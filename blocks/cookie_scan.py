@@ -46,6 +46,14 @@ class CookieScanner(Block):
             "'name=address' or '*.suffix=address' (the sandbox's site names)."
         ),
     )
+    secure_origins: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Plain-http origins Chromium treats as secure (http://name:port), so a site "
+            "served without TLS (the sandbox) can set SameSite=None; Secure third-party "
+            "cookies as on https. Empty for the real web."
+        ),
+    )
     settle_seconds: float = Field(
         default=1.5, ge=0, le=30, description="Fixed wait after each load and each consent action."
     )

@@ -161,15 +161,6 @@ class BrowserPool:
             await self._playwright.stop()
             self._playwright = None
 
-    def browser_pids(self) -> list[int]:
-        """Process ids of the running browsers (for memory sampling)."""
-        pids = []
-        for entry in self._browsers.values():
-            process = getattr(getattr(entry.browser, "_impl_obj", None), "_process", None)
-            if process is not None:
-                pids.append(process.pid)
-        return pids
-
     def close(self, timeout: float = 30.0) -> None:
         """Close the browsers and stop the loop thread; the pool cannot be used after."""
         if self.closed:

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Browser, BrowserContext, Page
 
 from blocks.cookie_scan import CookieScanner
+from flows.common.errors import ConfigError
 from flows.common.outbound import OutboundPolicy
 from flows.cookie_scan import PHASES
 from flows.cookie_scan.autoconsent import ConsentOutcome, ConsentSession, load_engine
@@ -159,14 +160,19 @@ def _scan_budget(config: DomainConfig, scanner: CookieScanner) -> float:
     return one_pass * len(PHASES) + 60
 
 
-def secure_origins(url_template: str, hosts: HostMap) -> tuple[str, ...]:
-    """For a plain-http template, the host map's names as http origins on its port
-    (see browser_pool: cross-site cookies need secure origins)."""
-    parts = urlsplit(url_template.replace("{domain}", "example.invalid"))
-    if parts.scheme != "http":
-        return ()
-    port = f":{parts.port}" if parts.port else ""
-    return tuple(f"http://{name}{port}" for name in sorted(hosts.names))
+def secure_origins(scanner: CookieScanner, hosts: HostMap) -> tuple[str, ...]:
+    """The block's `secure_origins`, plus, for a plain-http template, the host map's exact
+    names on its port (see browser_pool: cross-site cookies need secure origins)."""
+    origins = [str(o).strip() for o in getattr(scanner, "secure_origins", []) or [] if o]
+    origins = [o for entry in origins for o in entry.split(",") if o.strip()]
+    parts = urlsplit(scanner.url_template.replace("{domain}", "example.invalid"))
+    if parts.scheme == "http":
+        port = f":{parts.port}" if parts.port else ""
+        origins += [f"http://{name}{port}" for name in sorted(hosts.names)]
+    for origin in origins:
+        if urlsplit(origin).scheme != "http" or not urlsplit(origin).hostname:
+            raise ConfigError(f"scanner secure_origins entry {origin!r} is not http://host[:port]")
+    return tuple(sorted(set(origins)))
 
 
 async def _scan(
@@ -187,7 +193,7 @@ async def _scan(
         parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
     )
     pool = get_pool()
-    browser = await pool.browser(secure_origins(scanner.url_template, hosts))
+    browser = await pool.browser(secure_origins(scanner, hosts))
     slots = pool.slots(scanner.max_parallel)
     shot_dir = shots_dir / config.domain_config_id / scan_id
 

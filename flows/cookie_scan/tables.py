@@ -133,6 +133,7 @@ cookie_scan_phases = Table(
     Column("screenshot_path", Text, nullable=True),
     Column("pages", JSON, nullable=False, default=list),  # URLs visited in this pass
     Column("refused", JSON, nullable=False, default=list),  # requests the guard refused
+    Column("page_errors", JSON, nullable=False, default=list),  # pages that failed to load
     Column("error", Text, nullable=True),
     UniqueConstraint("scan_id", "phase"),
 )
@@ -152,6 +153,7 @@ cookie_scan_cookies = Table(
     Column("same_site", String(10), nullable=True),
     Column("third_party", Boolean, nullable=False),  # by registrable domain (PSL)
     Column("value_hash", String(64), nullable=False),  # sha256 of the value, never the value
+    Column("category", String(16), nullable=False),  # consent essential tracking other
     Index("ix_cookie_scan_cookies_scan", "scan_id", "phase"),
 )
 

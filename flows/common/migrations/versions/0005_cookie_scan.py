@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("same_site", sa.String(length=10), nullable=True),
         sa.Column("third_party", sa.Boolean(), nullable=False),
         sa.Column("value_hash", sa.String(length=64), nullable=False),
+        sa.Column("category", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(
             ["scan_id"],
             ["cookie_scans.scan_id"],
@@ -109,6 +110,7 @@ def upgrade() -> None:
         sa.Column("screenshot_path", sa.Text(), nullable=True),
         sa.Column("pages", sa.JSON(), nullable=False),
         sa.Column("refused", sa.JSON(), nullable=False),
+        sa.Column("page_errors", sa.JSON(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["scan_id"],
