@@ -44,6 +44,7 @@ WORKFLOW = Workflow(
             {
                 "url_template": "COOKIE_SCAN_URL_TEMPLATE",
                 "host_map": "COOKIE_SCAN_HOST_MAP",
+                "secure_origins": "COOKIE_SCAN_SECURE_ORIGINS",
                 "settle_seconds": "COOKIE_SCAN_SETTLE_SECONDS",
             },
         ),

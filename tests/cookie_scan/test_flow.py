@@ -13,14 +13,24 @@ from contextlib import contextmanager
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+from prefect.variables import Variable
 from sqlalchemy import Engine, insert, select, update
 
 import flows.cookie_scan
+from blocks.cookie_scan import CookieScanner
 from flows.common.errors import PermanentError, TransientError
+from flows.common.settings import OUTBOUND_ALLOW
 from flows.common.times import utcnow
 from flows.cookie_scan.executions import Execution
 from flows.cookie_scan.flow import cookie_scan, ensure_limit, limit_name
-from flows.cookie_scan.tables import cookie_job_executions, cookie_scan_profiles, cookie_schedules
+from flows.cookie_scan.tables import (
+    cookie_job_executions,
+    cookie_scan_cookies,
+    cookie_scan_profiles,
+    cookie_scans,
+    cookie_schedules,
+)
+from infra.sandbox.services.consent.sites import SITES
 from tests.cookie_scan.test_executions import add_schedule
 
 
@@ -202,3 +212,57 @@ def test_the_next_run_marks_a_dead_runs_row_crashed(db, monkeypatch):
     found = {r["job_id"]: r["status"] for r in rows(engine, config_id)}
     assert found["dead-run"] == "crashed"
     assert sorted(found.values()) == ["crashed", "failed"]
+
+
+def test_a_sandbox_site_is_scanned_for_real_stored_published_and_recorded(
+    db, sb, save_block, run_artifacts
+):
+    """The real scanner (Chromium, autoconsent, the guard proxy) on the sandbox's OneTrust
+    site, twice: the second run's artifact diffs against the first."""
+    engine, app_block = db
+    env = sb.seed("demo")["env"]
+    scanner_block = save_block(
+        CookieScanner(
+            url_template=env["COOKIE_SCAN_URL_TEMPLATE"],
+            host_map=env["COOKIE_SCAN_HOST_MAP"].split(","),
+            secure_origins=env["COOKIE_SCAN_SECURE_ORIGINS"].split(","),
+            settle_seconds=1.0,
+        ),
+        "scanner",
+    )
+    site = next(s for s in SITES if s.domain_config_id == "demo-onetrust")
+    add_schedule(engine, site.domain_config_id, site.domain)
+    Variable.set(OUTBOUND_ALLOW, [f"127.0.0.1:{sb.port}"], overwrite=True)
+    try:
+        states = [
+            cookie_scan(
+                site.domain_config_id,
+                scanner_block=scanner_block,
+                app_db_block=app_block,
+                return_state=True,
+            )
+            for _ in range(2)
+        ]
+    finally:
+        Variable.unset(OUTBOUND_ALLOW)
+    for state in states:
+        assert state.is_completed(), state.message
+        assert state.message.startswith(f"{site.platform}: "), state.message
+    executions = rows(engine, site.domain_config_id)
+    assert [r["status"] for r in executions] == ["completed", "completed"]
+    scan_ids = [r["scan_id"] for r in executions]
+    with engine.connect() as conn:
+        stored = conn.execute(select(cookie_scans.c.scan_id, cookie_scans.c.consent_platform)).all()
+        before = set(
+            conn.execute(
+                select(cookie_scan_cookies.c.domain, cookie_scan_cookies.c.name).where(
+                    cookie_scan_cookies.c.scan_id == scan_ids[0],
+                    cookie_scan_cookies.c.phase == "before",
+                )
+            ).all()
+        )
+    assert sorted(stored) == sorted((i, site.platform) for i in scan_ids)
+    assert {(d.lstrip("."), n) for d, n in before} == set(site.before)
+    (artifact,) = [a for a in run_artifacts(states[1]) if a.key]
+    assert artifact.key == "cookie-scan-demo-onetrust"
+    assert site.domain in artifact.data
