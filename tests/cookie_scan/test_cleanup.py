@@ -65,6 +65,7 @@ def scan(engine: Engine, base: Path, days_ago: float, domain_config_id: str = "s
                     secure=False,
                     http_only=False,
                     third_party=False,
+                    category="tracking",
                     value_hash="0" * 64,
                 )
             )
