@@ -110,9 +110,8 @@ def test_sync_reconcile_scan_and_cleanup_through_the_real_stack(live):
     assert set(phases) == set(PHASES)
     for phase in PHASES:
         assert jars[phase] == set(getattr(site, phase)), phase
-    flagged = {
-        (c["domain"].lstrip("."), c["name"]) for c in scan["findings"]["cookies_before_consent"]
-    }
+    findings = scan["findings"]
+    flagged = {(c["domain"].lstrip("."), c["name"]) for c in findings["cookies_before_consent"]}
     assert flagged == set(site.cookies_before_consent) and flagged
     assert findings["third_party_hosts"]["accept"] == sorted(site.third_party_hosts["accept"])
 
