@@ -23,6 +23,11 @@ its mind about that domain; `schedules enable` is such a change, and resumes it.
 
 A row whose stored schedule no longer parses (hand-edited SQL) is named and its
 Prefect schedule left as it is.
+
+Two reconciles at once (the command while a sync runs) may both try to create one
+slug: the server's unique (deployment, slug) index refuses the second batch, that
+reconcile fails naming the error, and the next one finds the schedule and moves on.
+The sync itself never overlaps (its deployment is limited to 1, CANCEL_NEW).
 """
 
 from __future__ import annotations
@@ -68,8 +73,7 @@ class Plan:
     delete: list[tuple[UUID, str]] = field(default_factory=list)  # (schedule id, slug)
     unchanged: int = 0
     invalid: list[tuple[str, str]] = field(default_factory=list)  # (domain_config_id, reason)
-    # enabled values to remember as applied: those written, and those Prefect already had
-    applied: dict[str, bool] = field(default_factory=dict)
+    # rows whose `enabled` Prefect already shows: remembered as applied with no write
     applied_without_write: dict[str, bool] = field(default_factory=dict)
 
     @property
@@ -139,7 +143,6 @@ def plan(rows: Iterable[Mapping[str, Any]], existing: Iterable[DeploymentSchedul
                     schedule=wanted, active=enabled, parameters=parameters, slug=slug
                 )
             )
-            result.applied[config_id] = enabled
             continue
         changes: dict[str, Any] = {}
         if not _same_schedule(current.schedule, wanted):
@@ -150,10 +153,12 @@ def plan(rows: Iterable[Mapping[str, Any]], existing: Iterable[DeploymentSchedul
         if applied is None or bool(applied) != enabled:
             if current.active != enabled:
                 changes["active"] = enabled
-                result.applied[config_id] = enabled
             else:
                 result.applied_without_write[config_id] = enabled
         if changes:
+            # Prefect 3.9.1's server resets `parameters` to {} on a PATCH that leaves them
+            # out (its update model defaults them to a new dict): always send them.
+            changes["parameters"] = parameters
             result.update.append(Update(current.id, config_id, changes))
         else:
             result.unchanged += 1
