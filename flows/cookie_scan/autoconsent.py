@@ -203,10 +203,13 @@ class ConsentSession:
         frame: Frame = source["frame"]
         kind = message.get("type")
         if kind == "init":
+            url = str(message.get("url") or frame.url)
+            if not url.startswith(("http://", "https://")):
+                return  # about:blank before the first navigation: nothing to find there
             self._inits += 1
             if self._inits <= MAX_INITS_PER_PASS:
                 main = frame.parent_frame is None
-                rules = self.engine.rules_for(str(message.get("url") or frame.url), main)
+                rules = self.engine.rules_for(url, main)
                 self._spawn(
                     _send(
                         frame,
@@ -303,10 +306,13 @@ class ConsentSession:
 
 
 async def _send(frame: Frame, message: dict) -> None:
+    """Deliver a message in `frame`. As source text, not an evaluate argument: Playwright
+    walks an argument value by value, which for the rules (hundreds of kB) costs seconds
+    per frame; JSON is a JavaScript literal and parses in milliseconds."""
+    payload = json.dumps(message, separators=(",", ":"))
     try:
         await frame.evaluate(
-            "m => window.autoconsentReceiveMessage && window.autoconsentReceiveMessage(m)",
-            message,
+            "window.autoconsentReceiveMessage && window.autoconsentReceiveMessage(" + payload + ")"
         )
     except Exception as exc:  # the frame navigated or was detached: nothing to answer
         log.debug("autoconsent message not delivered: %s", str(exc)[:200])

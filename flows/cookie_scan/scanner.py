@@ -10,7 +10,7 @@ Each pass has its own context behind its own guard proxy (so cookies, request
 hosts and refusals are that pass's), waits a fixed settle time after each load and
 each consent action (never for network idle: trackers poll forever), and screenshots
 the banner before acting. The passes of a scan run at once; a process runs at most
-`scanner.max_parallel` passes at once over all its scans.
+`scanner.max_parallel` scans at once.
 
 Verdicts (`ScanReport.findings`), with the cookie classes of `cookies.py`:
 - `cookies_before_consent`: cookies needing consent present after the `before` pass.
@@ -194,16 +194,17 @@ async def _scan(
     )
     pool = get_pool()
     browser = await pool.browser(secure_origins(scanner, hosts))
-    slots = pool.slots(scanner.max_parallel)
     shot_dir = shots_dir / config.domain_config_id / scan_id
-
-    async def one(phase: str) -> PhaseResult:
-        async with slots:
-            return await _run_pass(
-                phase, browser, config, scanner, policy, hosts, url, engine, shot_dir
-            )
-
-    results = await asyncio.gather(*(one(phase) for phase in PHASES), return_exceptions=True)
+    # At most `max_parallel` scans of this process at once (the block's meaning); the
+    # three passes of a scan run together.
+    async with pool.slots(scanner.max_parallel):
+        results = await asyncio.gather(
+            *(
+                _run_pass(phase, browser, config, scanner, policy, hosts, url, engine, shot_dir)
+                for phase in PHASES
+            ),
+            return_exceptions=True,
+        )
     phases: dict[str, PhaseResult] = {}
     for phase, result in zip(PHASES, results, strict=True):
         if isinstance(result, BaseException):

@@ -64,3 +64,43 @@ def test_site_verdicts(scanner_env, tmp_path, site):
     assert report.pages_visited == len(site.pages)
     assert report.phases["reject"].consent.action_ok is True
     assert report.phases["accept"].consent.action_ok is True
+
+
+@pytest.fixture
+def internal():
+    """A loopback service the hostile site points at; it must never see a request."""
+    from tests.cookie_scan.local_sites import Site, html
+
+    site = Site().start()
+    site.pages["/admin"] = lambda _s, _h: html("admin")
+    yield site
+    site.stop()
+
+
+def test_the_hostile_site_is_refused_at_every_hop_and_subresource(
+    sb, scanner_env, internal, tmp_path
+):
+    scanner, policy = scanner_env
+    sb.consent.set_internal_port(internal.port)
+    # The start page redirects to 127.0.0.1:<internal>: every pass fails at that hop.
+    report = scan_domain(
+        DomainConfig("demo-evil", sites.EVIL, custom_pages=("/subresources",)),
+        scanner,
+        policy,
+        tmp_path,
+    )
+    assert report.status == "failed"
+    for phase in report.phases.values():
+        assert ("127.0.0.1", internal.port) in {(r["host"], r["port"]) for r in phase.refused}
+    # The page loading inward subresources as the start page; the metadata and private
+    # redirects as custom pages.
+    page = scan_domain(
+        DomainConfig("demo-evil", sites.EVIL, custom_pages=("/metadata", "/private")),
+        scanner.model_copy(update={"url_template": scanner.url_template + "subresources"}),
+        policy,
+        tmp_path,
+    )
+    assert page.status == "completed", page.error
+    refused = {(r["host"], r["port"]) for r in page.phases["before"].refused}
+    assert {("169.254.169.254", 80), ("127.0.0.1", internal.port), ("192.168.0.1", 80)} <= refused
+    assert internal.requests["*"] == 0

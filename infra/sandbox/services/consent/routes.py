@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from infra.sandbox.services.consent import pages, sites
 from infra.sandbox.services.consent.state import ConsentState
@@ -93,9 +93,54 @@ def widgets(request: Request, path: str, values: dict[str, str]) -> Response:
     return not_found()
 
 
+def travel(request: Request, path: str, values: dict[str, str]) -> Response:
+    if path != "/":
+        return not_found()
+    return html(pages.document("Travel", pages.DIDOMI_BODY, pages.DIDOMI_JS), values)
+
+
+def bank(request: Request, path: str, values: dict[str, str]) -> Response:
+    if path != "/":
+        return not_found()
+    return html(pages.document("Bank", pages.USERCENTRICS_BODY, pages.USERCENTRICS_JS), values)
+
+
+def magazine(request: Request, path: str, values: dict[str, str]) -> Response:
+    if path != "/":
+        return not_found()
+    return html(pages.document("Magazine", pages.TCF_BODY, pages.QUANTCAST_JS), values)
+
+
+def blog(request: Request, path: str, values: dict[str, str]) -> Response:
+    if path != "/":
+        return not_found()
+    return html(pages.document("Blog", pages.GENERIC_BODY, pages.GENERIC_JS), values)
+
+
+def evil(request: Request, path: str, values: dict[str, str]) -> Response:
+    """Every way a page can point a scanner inward: a redirect to loopback, to the metadata
+    address, to a private network, and a page loading subresources from both."""
+    internal = f"http://127.0.0.1:{values['INTERNAL']}"
+    redirects = {
+        "/": f"{internal}/admin",
+        "/metadata": sites.METADATA_URL,
+        "/private": "http://192.168.0.1/",
+    }
+    if path in redirects:
+        return RedirectResponse(redirects[path], status_code=302)
+    if path == "/subresources":
+        return html(pages.EVIL_SUBRESOURCES, {**values, "METADATA": sites.METADATA_URL})
+    return not_found()
+
+
 HANDLERS: dict[str, Handler] = {
     sites.ONETRUST.domain: news,
     sites.COOKIEBOT.domain: shop,
+    sites.DIDOMI.domain: travel,
+    sites.USERCENTRICS.domain: bank,
+    sites.TCF.domain: magazine,
+    sites.GENERIC.domain: blog,
+    sites.EVIL: evil,
     sites.ADS: ads,
     sites.WIDGETS: widgets,
 }
@@ -111,6 +156,7 @@ def build_router(state: ConsentState) -> APIRouter:
         handler = HANDLERS.get(host)
         if handler is None:
             return not_found()
-        return handler(request, "/" + path, origins(request))
+        values = {**origins(request), "INTERNAL": str(state.internal_port)}
+        return handler(request, "/" + path, values)
 
     return router

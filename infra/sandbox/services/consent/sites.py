@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from infra.sandbox.services.consent.pages import TCF_PURPOSES_AFTER_REJECT
+
 Cookie = tuple[str, str]  # (domain, name)
 
 ADS = "ads-tracker.test"
@@ -145,7 +147,7 @@ TCF = Site(
     accept=_c("magazine-tcf.test", "euconsent-v2", "addtl_consent", "_mag_ads"),
     reject=_c("magazine-tcf.test", "euconsent-v2", "addtl_consent"),
     consent_cookies=_c("magazine-tcf.test", "euconsent-v2", "addtl_consent"),
-    tcf_consent_after_reject=(1, 3),
+    tcf_consent_after_reject=TCF_PURPOSES_AFTER_REJECT,
     third_party_hosts={"before": frozenset(), "accept": frozenset(), "reject": frozenset()},
     tcf=True,
 )
