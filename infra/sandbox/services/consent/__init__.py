@@ -27,6 +27,14 @@ What a client (the scanner) must do to scan them
 - **autoconsent**: full rule set (``rules/rules.json``); ``heuristicMode`` (e.g. "reject")
   on for blog-generic.test, whose banner no rule knows; autoconsent cannot opt in through a
   heuristic, so its accept pass uses the site's ``accept_selector`` from ``sites.py``.
+  Answer each frame's ``init`` with the rules as source text
+  (``frame.evaluate("autoconsentReceiveMessage({...})")``): as an ``evaluate`` argument the
+  700 kB rule set takes Playwright about 3 s per frame. On a page no rule matches,
+  autoconsent waits up to a minute for a DOM change before reporting ``nothingDetected``:
+  wait a fixed settle time, not for that message.
+- **Tests**: ``tests/sandbox/test_consent_sites.py`` does all of the above in a small
+  harness; ``sb.consent.site_url(domain)`` builds a site's URL, and the request log shows a
+  site's requests as ``/consent/host/<host>/<path>``.
 
 What there is (expected verdicts per pass: ``sites.py``)
 --------------------------------------------------------

@@ -64,4 +64,5 @@ def site_json(site: sites.Site) -> dict[str, Any]:
         "heuristic_only": site.heuristic_only,
         "accept_selector": site.accept_selector,
         "tcf": site.tcf,
+        "self_test": site.self_test,
     }

@@ -15,6 +15,9 @@ Verdict vocabulary (per site):
   the reject pass (empty when the page has no TCF API or recorded no consent).
 - ``third_party_hosts``: hosts of another registrable domain the page requests, per pass.
 - ``pages``: the same-site pages a crawl from ``/`` finds within ``depth``.
+- ``self_test``: autoconsent's self-test after opting out (``selfTest`` message answered with
+  ``selfTestResult``): True passes, None when the rule has none. It checks what the CMP
+  recorded, not the cookies: travel-didomi.test passes it and still ignores the choice.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ class Site:
     accept_selector: str | None = None
     #: The site's TCF API (``__tcfapi``) is present.
     tcf: bool = False
+    #: autoconsent's self-test after opting out: True passes, None when the rule has none.
+    self_test: bool | None = True
 
     @property
     def cookies_before_consent(self) -> frozenset[Cookie]:
@@ -150,6 +155,7 @@ TCF = Site(
     tcf_consent_after_reject=TCF_PURPOSES_AFTER_REJECT,
     third_party_hosts={"before": frozenset(), "accept": frozenset(), "reject": frozenset()},
     tcf=True,
+    self_test=None,  # the quantcast rule has no test step
 )
 
 GENERIC = Site(
