@@ -22,7 +22,7 @@ from flows.common.errors import PermanentError, TransientError
 from flows.common.settings import OUTBOUND_ALLOW
 from flows.common.times import utcnow
 from flows.cookie_scan.executions import Execution
-from flows.cookie_scan.flow import cookie_scan, ensure_limit, limit_name
+from flows.cookie_scan.flow import cookie_history_cleanup, cookie_scan, ensure_limit, limit_name
 from flows.cookie_scan.tables import (
     cookie_job_executions,
     cookie_scan_cookies,
@@ -32,6 +32,7 @@ from flows.cookie_scan.tables import (
 )
 from infra.sandbox.services.consent.sites import SITES
 from tests.cookie_scan.test_executions import add_schedule
+from tests.cookie_scan.test_history import execution
 
 
 def stand_in(monkeypatch: pytest.MonkeyPatch, name: str, **attrs) -> None:
@@ -266,3 +267,17 @@ def test_a_sandbox_site_is_scanned_for_real_stored_published_and_recorded(
     (artifact,) = [a for a in run_artifacts(states[1]) if a.key]
     assert artifact.key == "cookie-scan-demo-onetrust"
     assert site.domain in artifact.data
+
+
+def test_the_cleanup_flow_deletes_old_history_and_publishes_the_statistics(db, run_artifacts):
+    engine, block = db
+    execution(engine, "shop", "completed", 24 * 100, 9.0)  # past the retention
+    execution(engine, "shop", "completed", 2, 10.0)
+    execution(engine, "shop", "failed", 1, 30.0)
+    state = cookie_history_cleanup(keep_days=90, app_db_block=block, return_state=True)
+    assert state.is_completed(), state.message
+    assert state.message.startswith("deleted 1 execution(s) and 0 scan(s)")
+    assert state.message.endswith("last 7 days: 2 scan run(s), 50 % ok")
+    (artifact,) = [a for a in run_artifacts(state) if a.key == "cookie-scan-history"]
+    assert "| 2 | 1 | 1 | 0 | 0 | 50.0 % | 20.0 | 10.0 | 30.0 |" in artifact.data
+    assert "| shop | shop.test | 2 | 1 | 1 | 0 |" in artifact.data
