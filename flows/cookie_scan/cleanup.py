@@ -63,9 +63,8 @@ class CleanupReport:
     @property
     def summary(self) -> str:
         text = (
-            f"deleted {self.executions} execution(s) and {self.scans} scan(s) "
-            f"({self.files} screenshot(s)) older than {self.keep_days:g} days "
-            f"in {self.batches} batch(es)"
+            f"deleted {self.executions} execution(s), {self.scans} scan(s), "
+            f"{self.files} screenshot(s) older than {self.keep_days:g} days"
         )
         if self.crashed:
             text += f"; {self.crashed} dead run(s) marked crashed"

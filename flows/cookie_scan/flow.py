@@ -210,7 +210,7 @@ def summary(report: Any) -> str:
     hosts = findings.get("third_party_hosts")
     if isinstance(hosts, dict):  # per pass: the hosts of all passes
         hosts = set().union(*(set(h or ()) for h in hosts.values()))
-    if hosts is not None:
+    if hosts:  # none is the usual case: said only when there are some
         parts.append(_plural(_count(hosts), "third-party host"))
     parts.append(_plural(_count(getattr(report, "pages_visited", 0)), "page"))
     return f"{platform}: " + ", ".join(parts)
@@ -357,5 +357,5 @@ def cookie_history_cleanup(
         description=f"cookie scans over {stats_days:g} day(s)",
     )
     rate = "" if stats.success_rate is None else f", {stats.success_rate:.0f} % ok"
-    line = f"{report.summary}; last {stats_days:g} days: {stats.total} scan run(s){rate}"
+    line = f"{report.summary}; {stats_days:g} days: {stats.total} scan run(s){rate}"
     return Completed(message=line, data={**report.__dict__, "stats": stats.as_dict()})

@@ -22,7 +22,13 @@ from flows.common.errors import PermanentError, TransientError
 from flows.common.settings import OUTBOUND_ALLOW
 from flows.common.times import utcnow
 from flows.cookie_scan.executions import Execution
-from flows.cookie_scan.flow import cookie_history_cleanup, cookie_scan, ensure_limit, limit_name
+from flows.cookie_scan.flow import (
+    cookie_history_cleanup,
+    cookie_scan,
+    ensure_limit,
+    limit_name,
+    summary,
+)
 from flows.cookie_scan.tables import (
     cookie_job_executions,
     cookie_scan_cookies,
@@ -276,8 +282,40 @@ def test_the_cleanup_flow_deletes_old_history_and_publishes_the_statistics(db, r
     execution(engine, "shop", "failed", 1, 30.0)
     state = cookie_history_cleanup(keep_days=90, app_db_block=block, return_state=True)
     assert state.is_completed(), state.message
-    assert state.message.startswith("deleted 1 execution(s) and 0 scan(s)")
-    assert state.message.endswith("last 7 days: 2 scan run(s), 50 % ok")
+    assert state.message.startswith("deleted 1 execution(s), 0 scan(s), 0 screenshot(s)")
+    assert state.message.endswith("; 7 days: 2 scan run(s), 50 % ok")
     (artifact,) = [a for a in run_artifacts(state) if a.key == "cookie-scan-history"]
     assert "| 2 | 1 | 1 | 0 | 0 | 50.0 % | 20.0 | 10.0 | 30.0 |" in artifact.data
     assert "| shop | shop.test | 2 | 1 | 1 | 0 |" in artifact.data
+
+
+def test_the_verdict_line_fits_the_demo_table_and_says_what_matters():
+    tcf = types.SimpleNamespace(
+        consent_platform="quantcast",
+        pages_visited=1,
+        findings={
+            "cookies_before_consent": [],
+            "cookies_after_reject": [],
+            "tcf_consent_after_reject": {"purposes": [1, 3]},
+            "third_party_hosts": {"before": [], "accept": [], "reject": []},
+        },
+    )
+    assert summary(tcf) == (
+        "quantcast: 0 cookies before consent, 0 after reject, TCF consent after reject, 1 page"
+    )
+    tracked = types.SimpleNamespace(
+        consent_platform=None,
+        pages_visited=3,
+        findings={
+            "cookies_before_consent": [{"name": "_ga"}],
+            "cookies_after_reject": None,  # the reject pass failed
+            "tcf_consent_after_reject": None,
+            "third_party_hosts": {"before": ["a.test"], "accept": ["a.test", "b.test"]},
+        },
+    )
+    line = summary(tracked)
+    assert line == (
+        "no consent platform found: 1 cookie before consent, 0 after reject, "
+        "2 third-party hosts, 3 pages"
+    )
+    assert len(line) <= 100

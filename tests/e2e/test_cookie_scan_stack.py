@@ -160,7 +160,7 @@ def test_sync_reconcile_scan_and_cleanup_through_the_real_stack(live):
         engine.dispose()
     assert old_scan not in scans and scan["scan_id"] in scans
     assert old_execution not in executions and execution["execution_id"] in executions
-    assert "deleted 1 execution(s) and 1 scan(s)" in cleanup.state.message
+    assert "deleted 1 execution(s), 1 scan(s)" in cleanup.state.message
 
 
 RACE_POOL = "cookie-race"
