@@ -166,6 +166,7 @@ def main() -> None:
     parser.add_argument("--scheduler-timeout", type=float, default=900)
     parser.add_argument("--scheduler-loop", type=float, default=5)
     parser.add_argument("--app-db-url", help="app database (default: a temporary SQLite file)")
+    parser.add_argument("--skip-scheduler", action="store_true", help="the sync numbers only")
     args = parser.parse_args()
     with Sandbox.start() as sb, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -182,9 +183,15 @@ def main() -> None:
             deployment_id, initial, noop, change = measure_sync(
                 stack, sb, folder, args.schedules, args.app_db_url
             )
-            scheduler = measure_scheduler(
-                stack, deployment_id, args.schedules, args.scheduler_timeout, args.scheduler_loop
-            )
+            scheduler = {}
+            if not args.skip_scheduler:
+                scheduler = measure_scheduler(
+                    stack,
+                    deployment_id,
+                    args.schedules,
+                    args.scheduler_timeout,
+                    args.scheduler_loop,
+                )
         finally:
             stack.down()
     result = {
@@ -197,6 +204,8 @@ def main() -> None:
         "one_percent_change_writes": change["writes"],
         "server_database": "sqlite",
         "app_database": "sqlite" if not args.app_db_url else args.app_db_url.split(":")[0],
+        "one_percent_change_s": change["seconds"],
+        "load_average_1m": round(os.getloadavg()[0], 1),
         **scheduler,
     }
     print(json.dumps(result))

@@ -11,6 +11,11 @@ way. One read of the deployment (its schedules come with it), a diff by slug
 
 Nothing changed means no write at all, so the sync can run every five minutes.
 
+At ten thousand domains the read and the creates are the cost, so both go through
+the client's plain `request` and stay JSON: the deployment's schedules are compared as
+the server sent them, not turned into ten thousand pydantic models (each re-validating
+its cron string and zone), and a create batch's answer is not parsed back.
+
 Disabled rows are kept as *inactive* schedules, not deleted: the schedule keeps its id
 (its runs stay linked to it in the UI), enabling it again is one PATCH, and a user sees
 in the UI that the domain exists but is switched off.
@@ -35,12 +40,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
-from uuid import UUID
 
+import httpx
 from prefect.client.orchestration import SyncPrefectClient
-from prefect.client.schemas.actions import DeploymentScheduleCreate
-from prefect.client.schemas.objects import DeploymentSchedule
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.exceptions import ObjectNotFound
 from sqlalchemy import Engine
@@ -59,7 +63,7 @@ class DeploymentMissing(ConfigError):
 
 @dataclass
 class Update:
-    schedule_id: UUID
+    schedule_id: str
     config_id: str
     changes: dict[str, Any]
 
@@ -68,9 +72,9 @@ class Update:
 class Plan:
     """What one reconcile will write, worked out from the rows and the schedules read."""
 
-    create: list[DeploymentScheduleCreate] = field(default_factory=list)
+    create: list[dict[str, Any]] = field(default_factory=list)  # JSON bodies
     update: list[Update] = field(default_factory=list)
-    delete: list[tuple[UUID, str]] = field(default_factory=list)  # (schedule id, slug)
+    delete: list[tuple[str, str]] = field(default_factory=list)  # (schedule id, slug)
     unchanged: int = 0
     invalid: list[tuple[str, str]] = field(default_factory=list)  # (domain_config_id, reason)
     # rows whose `enabled` Prefect already shows: remembered as applied with no write
@@ -106,23 +110,36 @@ class ReconcileResult:
         }
 
 
+@lru_cache(maxsize=4096)
 def desired_schedule(cron: str, timezone: str) -> CronSchedule:
+    """Prefect's schedule for a row (validated once per distinct cron and zone)."""
     return CronSchedule(cron=cron, timezone=timezone)
 
 
-def _same_schedule(actual: object, wanted: CronSchedule) -> bool:
+def _same_schedule(actual: Mapping[str, Any] | None, wanted: CronSchedule) -> bool:
+    """The server's JSON of a schedule against the wanted cron schedule."""
     return (
-        isinstance(actual, CronSchedule)
-        and actual.cron == wanted.cron
-        and (actual.timezone or "UTC") == (wanted.timezone or "UTC")
-        and actual.day_or == wanted.day_or
+        isinstance(actual, Mapping)
+        and actual.get("cron") == wanted.cron
+        and (actual.get("timezone") or "UTC") == (wanted.timezone or "UTC")
+        and actual.get("day_or", True) == wanted.day_or
     )
 
 
-def plan(rows: Iterable[Mapping[str, Any]], existing: Iterable[DeploymentSchedule]) -> Plan:
-    """The writes that make `existing` (the deployment's schedules) match `rows`."""
+def _json(schedule: Any) -> dict[str, Any]:
+    """A schedule as the server sends it (tests may pass client models)."""
+    return schedule if isinstance(schedule, Mapping) else schedule.model_dump(mode="json")
+
+
+def plan(rows: Iterable[Mapping[str, Any]], existing: Iterable[Any]) -> Plan:
+    """The writes that make `existing` (the deployment's schedules, as JSON) match `rows`."""
     result = Plan()
-    ours = {s.slug: s for s in existing if s.slug and s.slug.startswith(SLUG_PREFIX)}
+    ours: dict[str, dict[str, Any]] = {}
+    for item in existing:
+        current = _json(item)
+        slug = current.get("slug")
+        if slug and slug.startswith(SLUG_PREFIX):
+            ours[slug] = current
     wanted_slugs: set[str] = set()
     for row in rows:
         config_id = row["domain_config_id"]
@@ -139,19 +156,22 @@ def plan(rows: Iterable[Mapping[str, Any]], existing: Iterable[DeploymentSchedul
         current = ours.get(slug)
         if current is None:
             result.create.append(
-                DeploymentScheduleCreate(
-                    schedule=wanted, active=enabled, parameters=parameters, slug=slug
-                )
+                {
+                    "schedule": wanted.model_dump(mode="json"),
+                    "active": enabled,
+                    "parameters": parameters,
+                    "slug": slug,
+                }
             )
             continue
         changes: dict[str, Any] = {}
-        if not _same_schedule(current.schedule, wanted):
+        if not _same_schedule(current.get("schedule"), wanted):
             changes["schedule"] = wanted
-        if current.parameters != parameters:
+        if current.get("parameters") != parameters:
             changes["parameters"] = parameters
         applied = row["applied_enabled"]
         if applied is None or bool(applied) != enabled:
-            if current.active != enabled:
+            if bool(current.get("active")) != enabled:
                 changes["active"] = enabled
             else:
                 result.applied_without_write[config_id] = enabled
@@ -159,41 +179,60 @@ def plan(rows: Iterable[Mapping[str, Any]], existing: Iterable[DeploymentSchedul
             # Prefect 3.9.1's server resets `parameters` to {} on a PATCH that leaves them
             # out (its update model defaults them to a new dict): always send them.
             changes["parameters"] = parameters
-            result.update.append(Update(current.id, config_id, changes))
+            result.update.append(Update(str(current["id"]), config_id, changes))
         else:
             result.unchanged += 1
     for slug, current in ours.items():
         if slug not in wanted_slugs:
-            result.delete.append((current.id, slug))
+            result.delete.append((str(current["id"]), slug))
     return result
+
+
+def read_schedules(client: SyncPrefectClient, deployment_name: str) -> tuple[str, list]:
+    """(deployment id, its schedules as JSON): one request."""
+    flow_name, _, name = deployment_name.partition("/")
+    try:
+        response = client.request(
+            "GET",
+            "/deployments/name/{flow_name}/{deployment_name}",
+            path_params={"flow_name": flow_name, "deployment_name": name},
+        )
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code != 404:
+            raise
+        raise DeploymentMissing(
+            f"deployment {deployment_name!r} is not on the Prefect server: "
+            "run `prefect deploy --all` first"
+        ) from None
+    found = response.json()
+    return str(found["id"]), list(found.get("schedules") or [])
 
 
 def reconcile(
     engine: Engine, client: SyncPrefectClient, deployment_name: str = SCAN_DEPLOYMENT
 ) -> ReconcileResult:
     """Make the deployment's `domain-` schedules match the database; see the module doc."""
-    try:
-        deployment = client.read_deployment_by_name(deployment_name)
-    except ObjectNotFound:
-        raise DeploymentMissing(
-            f"deployment {deployment_name!r} is not on the Prefect server: "
-            "run `prefect deploy --all` first"
-        ) from None
+    deployment_id, existing = read_schedules(client, deployment_name)
     with engine.connect() as conn:
         rows = reconcile_rows(conn)
-    todo = plan(rows, deployment.schedules or [])
+    todo = plan(rows, existing)
     result = ReconcileResult(unchanged=todo.unchanged, invalid=todo.invalid, requests=1)
     applied: dict[str, bool] = dict(todo.applied_without_write)
     try:
         for start in range(0, len(todo.create), CREATE_BATCH):
             batch = todo.create[start : start + CREATE_BATCH]
-            client.create_deployment_schedules(deployment.id, batch)
+            client.request(
+                "POST",
+                "/deployments/{id}/schedules",
+                path_params={"id": deployment_id},
+                json=batch,
+            )
             result.requests += 1
             result.created += len(batch)
             for made in batch:
-                applied[made.parameters["domain_config_id"]] = made.active
+                applied[made["parameters"]["domain_config_id"]] = made["active"]
         for change in todo.update:
-            client.update_deployment_schedule(deployment.id, change.schedule_id, **change.changes)
+            client.update_deployment_schedule(deployment_id, change.schedule_id, **change.changes)
             result.requests += 1
             result.updated += 1
             if "active" in change.changes:
@@ -203,7 +242,7 @@ def reconcile(
                 result.deactivated += not active
         for schedule_id, _slug in todo.delete:
             with contextlib.suppress(ObjectNotFound):  # gone already: what we wanted
-                client.delete_deployment_schedule(deployment.id, schedule_id)
+                client.delete_deployment_schedule(deployment_id, schedule_id)
             result.requests += 1
             result.deleted += 1
     finally:

@@ -231,7 +231,7 @@ def test_a_broken_row_is_named_and_its_schedule_left_alone(local_app_db) -> None
 
     with engine.connect() as conn:
         todo = plan(reconcile_rows(conn), [])
-    assert [c.slug for c in todo.create] == ["domain-ok"]
+    assert [c["slug"] for c in todo.create] == ["domain-ok"]
     assert todo.invalid and todo.invalid[0][0] == "sql" and "fortnightly" in todo.invalid[0][1]
     assert todo.delete == []
 

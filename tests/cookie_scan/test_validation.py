@@ -48,9 +48,11 @@ def test_a_domain_is_stored_in_idna_ascii(given: str, stored: str) -> None:
         ("user@example.com", "no path, query or user"),
         ("exa mple.com", "white space"),
         ("-bad.example", "hyphen"),
-        ("a..example", "Empty Label"),
+        ("a..example", "empty label"),
         ("", "missing"),
-        ("x" * 64 + ".com", "valid"),
+        ("x" * 64 + ".com", "must be 1-63 letters"),
+        ("ex_ample.com", "must be 1-63 letters"),
+        ("xn--zz.example", "not a valid"),
     ],
 )
 def test_what_is_not_a_bare_domain_name_is_refused(given: str, why: str) -> None:
