@@ -6,10 +6,10 @@ runner calls it), over `--rounds` rounds of every site, one process-wide browser
 (started before the clock: one warm-up scan). Fresh browser: one site at a time, a new
 browser (pool) for each scan, launch included in the time.
 speedup_vs_fresh_browser = shared rate / fresh rate. Peak RSS: the sum of the
-resident memory of the browser's processes (Chromium and its children), sampled every
-0.2 s during the shared run.
+resident memory of the browser's processes (Chromium and its children; RSS, and PSS
+which does not count shared pages twice), sampled every 0.2 s during the shared run.
 
-    .venv/bin/python bench/cookie_scan.py [--rounds 3]
+    .venv/bin/python bench/cookie_scan.py [--rounds 3] [--max-parallel N]
 
 The last line is one JSON object.
 """
@@ -48,9 +48,10 @@ def config_for(site) -> DomainConfig:
     )
 
 
-def browser_rss() -> int:
-    """Resident bytes of this process's Chromium processes (every descendant whose name
-    says chrom*: the browser, its renderers, GPU and network services), from /proc."""
+def browser_rss() -> tuple[int, int]:
+    """Resident bytes (RSS, and PSS: shared pages split between their users, so the sum
+    is not inflated by what Chromium's processes share) of this process's Chromium
+    processes (every descendant named chrom*: browser, renderers, GPU, network), /proc."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     names: dict[int, str] = {}
@@ -67,23 +68,36 @@ def browser_rss() -> int:
             continue
         children.setdefault(ppid, []).append(int(entry))
         rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE")
-    total, stack = 0, [os.getpid()]
+    total, pss, stack = 0, 0, [os.getpid()]
     while stack:
         pid = stack.pop()
         if "chrom" in names.get(pid, ""):
             total += rss.get(pid, 0)
+            pss += _pss(pid)
         stack.extend(children.get(pid, []))
-    return total
+    return total, pss
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def run_shared(configs, scanner, policy, shots: Path, rounds: int) -> dict:
     pool = browser_pool.get_pool()
     scan_domain(configs[0], scanner, policy, shots)  # warm-up: browser started
-    peak, stop = [0], threading.Event()
+    peak, stop = [0, 0], threading.Event()
 
     def sample():
         while not stop.is_set():
-            peak[0] = max(peak[0], browser_rss())
+            rss, pss = browser_rss()
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -104,6 +118,7 @@ def run_shared(configs, scanner, policy, shots: Path, rounds: int) -> dict:
         "failed": failed,
         "launches": launches,
         "peak_rss": peak[0],
+        "peak_pss": peak[1],
     }
 
 
@@ -125,6 +140,9 @@ def run_fresh(configs, scanner, policy, shots: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--max-parallel", type=int, default=None, help="override the default (exploring)"
+    )
     args = parser.parse_args()
     with Sandbox.start() as sandbox, tempfile.TemporaryDirectory() as tmp:
         env = sandbox.seed("demo")["env"]
@@ -133,6 +151,8 @@ def main() -> None:
             host_map=env["COOKIE_SCAN_HOST_MAP"].split(","),
             secure_origins=env.get("COOKIE_SCAN_SECURE_ORIGINS", "").split(","),
         )  # every other field: the shipped default
+        if args.max_parallel:
+            scanner = scanner.model_copy(update={"max_parallel": args.max_parallel})
         policy = OutboundPolicy.parse([f"127.0.0.1:{sandbox.port}"])
         configs = [config_for(site) for site in sites.SITES]
         shared = run_shared(configs, scanner, policy, Path(tmp), args.rounds)
@@ -147,6 +167,7 @@ def main() -> None:
                 "scans_per_minute": round(shared_rate, 1),
                 "speedup_vs_fresh_browser": round(shared_rate / fresh_rate, 2),
                 "peak_browser_rss_mb": round(shared["peak_rss"] / 2**20, 1),
+                "peak_browser_pss_mb": round(shared["peak_pss"] / 2**20, 1),
                 "fresh_scans_per_minute": round(fresh_rate, 1),
                 "scans": shared["scans"],
                 "failed_scans": shared["failed"] + fresh["failed"],

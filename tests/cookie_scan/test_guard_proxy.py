@@ -188,3 +188,17 @@ def test_the_pool_is_one_browser_for_the_process():
     first, second = pool.run(two())
     assert first is second
     assert asyncio.iscoroutinefunction(pool.browser)
+
+
+def test_the_browser_keeps_playwrights_disabled_features_and_adds_its_own():
+    from flows.cookie_scan import browser_pool
+
+    pool = get_pool()
+    pool.run(pool.browser())
+    entry = next(iter(pool._browsers.values()))
+    argv = browser_pool._browser_cmdline(entry.user_data_dir)
+    disabled = [a for a in argv if a.startswith("--disable-features=")]
+    assert len(disabled) == 1  # one list: a second would replace the first
+    features = disabled[0].split("=", 1)[1].split(",")
+    assert "ThirdPartyStoragePartitioning" in features  # Playwright's
+    assert "WebUIOmniboxPopup" in features  # ours
