@@ -47,7 +47,7 @@ def create_app(base_url: str, seed: str | None = None) -> FastAPI:
             app.include_router(routes, prefix=control_prefix(service.name), tags=["control"])
         for exc_type, handler in service.exception_handlers().items():
             app.add_exception_handler(exc_type, handler)
-    # Added last = outermost: the log sees the final status, including injected faults.
+    # Added later = further out: the log sees the final status, including injected faults.
     app.add_middleware(FaultMiddleware, rules=faults, format_for=_fault_formats(services))
     app.add_middleware(RequestLogMiddleware, log=log)
     # Outermost: the log, faults and routes see the rewritten path of a host-routed request.
