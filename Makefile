@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE   := node_modules/.installed
 
-.PHONY: install demo up down deploy test test-fast bench lint format clean
+.PHONY: install demo up down deploy test test-slow test-fast bench lint format clean
 
 install: $(STAMP) $(NODE)
 
@@ -34,9 +34,13 @@ deploy: install         ## re-apply prefect.yaml to the running server
 		$(PY) -m prefect --no-prompt deploy --all
 
 # One pytest worker per core; each end-to-end group runs on one worker against its own
-# live stack, while the other workers take the rest.
-test: install           ## the whole suite, end-to-end tests included
-	$(PY) -m pytest -n auto --dist loadgroup
+# live stack, while the other workers take the rest. The end-to-end runs that take
+# minutes each are marked `slow`: `make test-slow` runs them, CI runs both targets.
+test: install           ## the suite, end-to-end tests included, but the slow ones
+	$(PY) -m pytest -n auto --dist loadgroup -m "not slow"
+
+test-slow: install      ## the slow end-to-end runs (every job of a workflow, dead hosts, races)
+	$(PY) -m pytest -n auto --dist loadgroup -m slow
 
 test-fast: install      ## everything but the end-to-end tests
 	$(PY) -m pytest -n auto --dist loadgroup -m "not e2e"

@@ -51,7 +51,10 @@ def rows(prefect_yaml: Path = ROOT / "prefect.yaml") -> list[tuple[str, str, str
         entrypoint = dep["entrypoint"]
         flow_name = load_flow_arguments_from_entrypoint(entrypoint)["name"]
         package = entrypoint.split("/")[1]
-        schedules = "; ".join(_schedule(s) for s in dep.get("schedules") or []) or "none"
+        if "schedules" in dep and dep["schedules"] is None:
+            schedules = "kept on the server (not in prefect.yaml)"
+        else:
+            schedules = "; ".join(_schedule(s) for s in dep.get("schedules") or []) or "none"
         found.append(
             (
                 f"`{flow_name}/{dep['name']}`",

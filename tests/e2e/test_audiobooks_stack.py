@@ -17,7 +17,7 @@ from flows.audiobooks.tables import (
     audiobook_tasks,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("stack-b")]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("stack-b")]
 
 ORDER = (
     "task-cleanup",

@@ -35,7 +35,7 @@ from flows.cookie_scan.tables import (
 from flows.cookie_scan.workflow import DEMO_SITES
 from infra.sandbox.services.consent.sites import SITES
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("stack-a")]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("stack-a")]
 
 
 def synced(live) -> None:

@@ -36,6 +36,7 @@ def notified(live, run_name: str, state: str) -> list[dict]:
     ]
 
 
+@pytest.mark.slow
 def test_a_dead_worker_host_ends_crashed_notifies_once_and_the_rows_are_finished(live):
     database_id, run_id = slow_batch_under_way(live, "z", rows=5, done=1, pause=2)
     sandbox = live.stack.sandbox_url

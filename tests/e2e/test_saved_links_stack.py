@@ -163,11 +163,17 @@ def test_a_run_killed_mid_batch_is_finished_by_the_next_without_double_work(live
 def test_the_prefect_ui_shows_the_deployment_in_headless_chromium(live):
     from playwright.sync_api import sync_playwright
 
+    # The deployment's own page: the list pages through 17 deployments, so a name
+    # may be on its second page.
+    deployment = live.api(lambda c: c.read_deployment_by_name("saved-links/three-times-daily"))
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
             page = browser.new_page()
-            page.goto(f"{live.stack.ui_url}/deployments", wait_until="networkidle")
+            page.goto(
+                f"{live.stack.ui_url}/deployments/deployment/{deployment.id}",
+                wait_until="networkidle",
+            )
             page.get_by_text("three-times-daily").first.wait_for(timeout=30_000)
             assert "Prefect" in page.title()
         finally:
