@@ -15,7 +15,6 @@ A command is a function `(engine, args, out) -> None` and a few lines in
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -37,10 +36,10 @@ from flows.audiobooks.tables import (
     audiobook_books,
     audiobook_series,
 )
+from flows.common.db import DB_URL_ENV, cli_engine, db_error_line
 from flows.common.errors import ConfigError
 from flows.common.times import as_utc, utcnow
 
-DB_URL_ENV = "APP_DB_URL"
 IMPORT_TASK = "library-import"  # the task record of an import run by hand
 CELL_WIDTH = 40  # characters of a value in a table cell
 SHOW_WIDTH = 72  # ... in `show`, which prints the longer ones whole with --full
@@ -107,7 +106,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = build_parser().parse_args(argv)
     out = out or sys.stdout
     try:
-        engine = _engine(args.db_url)
+        engine = cli_engine(args.db_url)
     except Exception as exc:  # a bad URL, no app-db block, no Prefect server to load it from
         print(f"error: app database: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -117,20 +116,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except SQLAlchemyError as exc:
-        url = engine.url.render_as_string(hide_password=True)
-        first = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
-        print(f"error: app database {url} (migrated?): {first}", file=sys.stderr)
+        print(db_error_line(engine, exc), file=sys.stderr)
         return 1
     finally:
         engine.dispose()
     return 0
-
-
-def _engine(url: str | None) -> Engine:
-    from flows.common.db import app_engine, engine_from_url
-
-    url = url or os.environ.get(DB_URL_ENV)
-    return engine_from_url(url) if url else app_engine()
 
 
 # --- books ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ workflow declares its tables on `metadata` in its own records module.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -111,3 +112,23 @@ def migrate(engine: Engine, revision: str = "heads") -> None:
     """
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), revision)
+
+
+# --- the workflows' commands -------------------------------------------------------------
+
+DB_URL_ENV = "APP_DB_URL"
+
+
+def cli_engine(url: str | None) -> Engine:
+    """The app database a command works on: `--db-url`, else `$APP_DB_URL`, else the
+    `app-db` block (which needs the Prefect server)."""
+    url = url or os.environ.get(DB_URL_ENV)
+    return engine_from_url(url) if url else app_engine()
+
+
+def db_error_line(engine: Engine, exc: Exception) -> str:
+    """One line for a command's user: which database (password hidden) and the driver's
+    first line, which is what names the missing table or the refused connection."""
+    url = engine.url.render_as_string(hide_password=True)
+    first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return f"error: app database {url} (migrated?): {first}"

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
@@ -35,6 +34,7 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from flows.common.db import DB_URL_ENV, cli_engine, db_error_line
 from flows.common.errors import ConfigError
 from flows.cookie_scan import SCAN_DEPLOYMENT, SOURCES
 from flows.cookie_scan.schedules import (
@@ -46,7 +46,6 @@ from flows.cookie_scan.schedules import (
 )
 from flows.cookie_scan.validation import InvalidEntry, cron_of
 
-DB_URL_ENV = "APP_DB_URL"
 CELL_WIDTH = 40
 #: Optional command groups: modules with `add_commands(subparsers)`, wired when present.
 GROUPS = ("flows.cookie_scan.cli_history",)
@@ -141,7 +140,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = build_parser().parse_args(argv)
     out = out or sys.stdout
     try:
-        engine = _engine(args.db_url)
+        engine = cli_engine(args.db_url)
     except Exception as exc:  # a bad URL, no app-db block, no Prefect server to load it from
         print(f"error: app database: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -156,20 +155,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         print(f"saved in the database, not yet in Prefect: {exc}", file=sys.stderr)
         return 3
     except SQLAlchemyError as exc:
-        url = engine.url.render_as_string(hide_password=True)
-        first = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
-        print(f"error: app database {url} (migrated?): {first}", file=sys.stderr)
+        print(db_error_line(engine, exc), file=sys.stderr)
         return 1
     finally:
         engine.dispose()
     return 0
-
-
-def _engine(url: str | None) -> Engine:
-    from flows.common.db import app_engine, engine_from_url
-
-    url = url or os.environ.get(DB_URL_ENV)
-    return engine_from_url(url) if url else app_engine()
 
 
 def _reconcile(engine: Engine, deployment: str, out: TextIO) -> None:
