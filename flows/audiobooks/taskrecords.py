@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from flows.audiobooks.tables import audiobook_failed_attempts, audiobook_tasks
+from flows.common.db import delete_before
 from flows.common.times import as_utc, utcnow
 
 LOG_LIMIT = 20_000  # characters of log_output kept per record; the rest is in Prefect's logs
@@ -203,22 +204,8 @@ def cleanup(engine: Engine, keep_days: float, batch_size: int = 500) -> Iterator
     have no link a delete could cascade through: they stay.
     """
     cutoff = utcnow() - timedelta(days=keep_days)
-    while True:
-        with engine.begin() as conn:
-            ids = (
-                conn.execute(
-                    select(audiobook_tasks.c.id)
-                    .where(audiobook_tasks.c.actual_start < cutoff)
-                    .order_by(audiobook_tasks.c.id)
-                    .limit(batch_size)
-                )
-                .scalars()
-                .all()
-            )
-            if not ids:
-                return
-            conn.execute(delete(audiobook_tasks).where(audiobook_tasks.c.id.in_(ids)))
-        yield len(ids)
+    t = audiobook_tasks.c
+    return delete_before(engine, t.id, t.actual_start, cutoff, batch_size)
 
 
 def failed_attempt_count(engine: Engine) -> int:

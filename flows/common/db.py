@@ -9,13 +9,14 @@ workflow declares its tables on `metadata` in its own records module.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
 from pydantic import SecretStr
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy import Column, Connection, Engine, MetaData, create_engine, delete, event, select
 from sqlalchemy.engine import make_url
 
 from flows.common.paths import data_dir
@@ -132,3 +133,28 @@ def db_error_line(engine: Engine, exc: Exception) -> str:
     url = engine.url.render_as_string(hide_password=True)
     first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
     return f"error: app database {url} (migrated?): {first}"
+
+
+# --- retention -----------------------------------------------------------------------------
+
+
+def oldest_before(conn: Connection, key: Column, when: Column, cutoff: Any, limit: int) -> list:
+    """The keys of at most `limit` rows whose `when` is before `cutoff`, oldest first:
+    one batch of a retention cleanup."""
+    query = select(key).where(when < cutoff).order_by(when, key).limit(limit)
+    return list(conn.execute(query).scalars())
+
+
+def delete_before(
+    engine: Engine, key: Column, when: Column, cutoff: Any, batch_size: int
+) -> Iterator[int]:
+    """Delete the rows older than `cutoff`, one batch per transaction (a long delete
+    must not hold the database, and a crash loses at most the batch in flight);
+    yields each batch's count."""
+    while True:
+        with engine.begin() as conn:
+            keys = oldest_before(conn, key, when, cutoff, batch_size)
+            if not keys:
+                return
+            conn.execute(delete(key.table).where(key.in_(keys)))
+        yield len(keys)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, delete, select
 
+from flows.common.db import delete_before, oldest_before
 from flows.common.params import require
 from flows.common.paths import data_dir
 from flows.common.safefs import Containment, Plan, Root
@@ -87,23 +88,8 @@ def _relative(path: str | None, base: Path) -> str | None:
 
 
 def _delete_executions(engine: Engine, cutoff, batch_size: int) -> Iterator[int]:
-    E = cookie_job_executions
-    while True:
-        with engine.begin() as conn:
-            ids = (
-                conn.execute(
-                    select(E.c.execution_id)
-                    .where(E.c.started_at < cutoff)
-                    .order_by(E.c.started_at)
-                    .limit(batch_size)
-                )
-                .scalars()
-                .all()
-            )
-            if not ids:
-                return
-            conn.execute(delete(E).where(E.c.execution_id.in_(ids)))
-        yield len(ids)
+    e = cookie_job_executions.c
+    return delete_before(engine, e.execution_id, e.started_at, cutoff, batch_size)
 
 
 def _delete_scan_batch(
@@ -112,16 +98,8 @@ def _delete_scan_batch(
     """One batch of old scans: their files, then their rows in one transaction; the
     number of scans deleted (0: nothing left, or nothing of the batch could go)."""
     with engine.connect() as conn:
-        ids = (
-            conn.execute(
-                select(cookie_scans.c.scan_id)
-                .where(cookie_scans.c.started_at < cutoff)
-                .order_by(cookie_scans.c.started_at)
-                .limit(batch_size)
-            )
-            .scalars()
-            .all()
-        )
+        s = cookie_scans.c
+        ids = oldest_before(conn, s.scan_id, s.started_at, cutoff, batch_size)
         if not ids:
             return 0
         shots = conn.execute(

@@ -234,21 +234,30 @@ class GuardProxy:
         else:
             await self._forward(method, target.decode("latin-1"), version, rest, reader, writer)
 
+    async def _open_or_answer(self, host: str, port: int, writer):
+        """The upstream connection, counted; or None once the browser has its 403
+        (refused, recorded) or 502 (unreachable)."""
+        try:
+            upstream = await self._open(host, port)
+        except OutboundRefused as exc:
+            self._refuse(host, port, str(exc))
+            await _reply(writer, 403, str(exc))
+            return None
+        except ConnectionError as exc:
+            await _reply(writer, 502, str(exc))
+            return None
+        self.hosts[host.lower()] += 1
+        return upstream
+
     async def _tunnel(self, target: str, reader, writer) -> None:
         host, port = _split_host_port(target, 443)
         if host is None:
             await _reply(writer, 400, f"bad CONNECT target {target!r}")
             return
-        try:
-            up_reader, up_writer = await self._open(host, port)
-        except OutboundRefused as exc:
-            self._refuse(host, port, str(exc))
-            await _reply(writer, 403, str(exc))
+        upstream = await self._open_or_answer(host, port, writer)
+        if upstream is None:
             return
-        except ConnectionError as exc:
-            await _reply(writer, 502, str(exc))
-            return
-        self.hosts[host.lower()] += 1
+        up_reader, up_writer = upstream
         writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
         await writer.drain()
         await _pipe_both(reader, writer, up_reader, up_writer)
@@ -266,16 +275,10 @@ class GuardProxy:
         if host is None:
             await _reply(writer, 400, f"bad target {target[:200]!r}")
             return
-        try:
-            up_reader, up_writer = await self._open(host, port)
-        except OutboundRefused as exc:
-            self._refuse(host, port, str(exc))
-            await _reply(writer, 403, str(exc))
+        upstream = await self._open_or_answer(host, port, writer)
+        if upstream is None:
             return
-        except ConnectionError as exc:
-            await _reply(writer, 502, str(exc))
-            return
-        self.hosts[host.lower()] += 1
+        up_reader, up_writer = upstream
         headers = [
             line
             for line in rest.split(b"\r\n")
