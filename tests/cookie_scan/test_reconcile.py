@@ -30,8 +30,26 @@ class Counted:
     client: SyncPrefectClient
     requests: list[str] = field(default_factory=list)
 
+    def sent(self) -> list[str]:
+        """Requests our code made. The client's own retry (after a 503 from a busy SQLite
+        server, or a timeout with no answer at all) repeats the same request before any
+        success, and is the client's, not another call of ours."""
+        made: list[str] = []
+        previous, answered_ok = "", True
+        for r in self.requests:
+            if r.startswith("ANSWER"):
+                answered_ok = int(r.split(" ", 2)[1]) < 400
+                continue
+            if not (r == previous and not answered_ok):
+                made.append(r)
+            previous, answered_ok = r, False
+        return made
+
     def writes(self) -> list[str]:
-        return [r for r in self.requests if not r.startswith(("GET", "ANSWER"))]
+        return [r for r in self.sent() if not r.startswith("GET")]
+
+    def calls(self) -> int:
+        return len(self.sent())
 
 
 @pytest.fixture
@@ -42,8 +60,7 @@ def prefect(prefect_harness) -> Iterator[Counted]:
         sent.append(f"{request.method} {request.url.path}")
 
     def answered(response: httpx.Response) -> None:
-        if response.status_code >= 400:
-            sent.append(f"ANSWER {response.status_code} {response.request.url.path}")
+        sent.append(f"ANSWER {response.status_code} {response.request.url.path}")
 
     hooks = {"request": [hook], "response": [answered]}
     with get_client(sync_client=True, httpx_settings={"event_hooks": hooks}) as c:
@@ -82,9 +99,8 @@ def test_rows_become_schedules_and_a_second_reconcile_writes_nothing(
     synced(engine, demo_entries())
     first = run(engine, prefect, deployment)
     assert (first.created, first.updated, first.deleted) == (6, 0, 0)
-    # one create request (the client may resend it once after a busy answer, see ANSWER)
     batch = f"POST /api/deployments/{_id(prefect, deployment)}/schedules"
-    assert set(prefect.writes()) == {batch}, prefect.requests
+    assert prefect.writes() == [batch], prefect.requests
     made = schedules(prefect, deployment)
     assert set(made) == {f"domain-{i}" for i in SITES}
     cookiebot = made["domain-demo-cookiebot"]
@@ -96,7 +112,7 @@ def test_rows_become_schedules_and_a_second_reconcile_writes_nothing(
 
     again = run(engine, prefect, deployment)
     assert prefect.writes() == [], "nothing changed: no write"
-    assert len(prefect.requests) == 1 and again.unchanged == 6
+    assert prefect.calls() == 1 and again.unchanged == 6
     assert {slug: s.id for slug, s in schedules(prefect, deployment).items()} == ids
     assert prefect.client.read_deployment_by_name(deployment).updated == updated_before
 
@@ -200,7 +216,7 @@ def test_a_hundred_changes_cost_at_most_three_hundred_calls(
     engine = local_app_db.engine
     synced(engine, generated(1000, prefix="bulk-"))
     first = run(engine, prefect, deployment)
-    assert first.created == 1000 and len(prefect.requests) <= 3  # read + 2 batches of 500
+    assert first.created == 1000 and prefect.calls() <= 3  # read + 2 batches of 500
     synced(engine, generated(1000, prefix="bulk-")[:950] + generated(50, prefix="new-"))
     with engine.begin() as conn:
         for i in range(50):
@@ -208,7 +224,7 @@ def test_a_hundred_changes_cost_at_most_three_hundred_calls(
     result = run(engine, prefect, deployment)
     # 50 moved + 50 disabled (updated), 50 created
     assert (result.updated, result.created) == (100, 50)
-    assert len(prefect.requests) <= 300, len(prefect.requests)
+    assert prefect.calls() <= 300, prefect.requests
     assert run(engine, prefect, deployment).requests == 1
 
 
