@@ -13,6 +13,7 @@ from flows.video import (
     ON_DEMAND_DEPLOYMENT,
     YOUTUBE_BLOCK,
 )
+from flows.video.health import video_health
 from flows.video.tables import TABLES
 
 # A short portrait video: quick to render, and the same path a long one takes.
@@ -53,5 +54,6 @@ WORKFLOW = Workflow(
         DemoRun(ON_DEMAND_DEPLOYMENT, DEMO_REQUEST),
         DemoRun(ANALYTICS_DEPLOYMENT, phase=1),
     ),
+    health=(video_health,),
     tables=TABLES,
 )

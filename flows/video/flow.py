@@ -1,0 +1,698 @@
+"""The faceless-video pipeline's Prefect layer: one task per stage, and two flows.
+
+`create-video` turns a request (the flow's parameters) into a published video:
+script -> assets -> voice -> render -> thumbnail -> metadata -> upload -> thumbnail
+upload. The domain work is in the modules beside this one; this file decides what
+is cached, retried, limited and rescheduled.
+
+Resuming is Prefect's result cache. Each expensive, deterministic stage (script,
+assets, voice, render, thumbnail) is a task whose cache key is its inputs (the job
+key and what the request decides, never a block, an engine or a secret), its own
+source and the source of the domain module doing the work; its result is persisted
+under `data_dir()/results`. A re-run of the same request (a retry from the UI, the
+run a quota shortfall scheduled, the same `prefect deployment run` again) finds every
+finished stage in the cache and does not write, speak or render again. A cached
+result that names a file no longer on disk is not trusted: the stage runs again.
+
+What must never happen twice is not left to a cache: the upload and the thumbnail
+upload ask the app database (`video_uploads`), which holds the session URI before the
+first byte and the video id before the stage ends, so those two tasks and the
+metadata (cheap, and it must be checked against the clock: `publishAt` in the past)
+are not cached at all.
+
+The CPU-bound stages (voice, render, thumbnail) hold a slot of the global concurrency
+limit `create-video` (2 slots, created on first use; raise it in the UI for a bigger
+host), shared by every create-video deployment; a run waits for a slot. A spent
+YouTube quota schedules a new run of the same deployment after the quota day's reset
+and ends this one: no worker sleeps through it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE, TASK_SOURCE, CachePolicy, Inputs
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.client.schemas.objects import ConcurrencyLeaseHolder, TaskRun
+from prefect.concurrency.sync import concurrency
+from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.filesystems import LocalFileSystem
+from prefect.runtime import flow_run
+from prefect.states import Completed, State
+from prefect.utilities.hashing import hash_objects
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import Engine
+
+from blocks.video import LlmEndpoint, YouTubeChannel
+from flows.common.artifacts import markdown_table
+from flows.common.db import APP_DB_BLOCK, app_engine
+from flows.common.errors import ConfigError, PermanentError
+from flows.common.paths import data_dir
+from flows.common.retry import retry_policy
+from flows.common.times import utcnow
+from flows.video import (
+    ASSETS_BLOCK,
+    CREATE_LIMIT,
+    CREATE_LIMIT_SLOTS,
+    LLM_BLOCK,
+    ON_DEMAND_DEPLOYMENT,
+    YOUTUBE_BLOCK,
+    jobs,
+)
+from flows.video.analytics import fetch_statistics, stats_markdown, store_statistics
+from flows.video.assets import Assets, pick_assets
+from flows.video.metadata import build_metadata
+from flows.video.quota import next_reset
+from flows.video.render import Rendered, render_video
+from flows.video.request import TOPIC_MAX, VideoRequest
+from flows.video.script import Script, write_script
+from flows.video.speech import split_sentences
+from flows.video.thumbnail import make_thumbnail
+from flows.video.upload import set_thumbnail, upload_video
+from flows.video.voice import Narration, narrate, voice_for
+from flows.video.youtube import QuotaExhausted, youtube_service
+
+CREATE_TIMEOUT_SECONDS = 4 * 3600  # a 15-minute landscape video, a slot to wait for, an upload
+ANALYTICS_TIMEOUT_SECONDS = 1800
+STAGE_TIMEOUT_SECONDS = 2 * 3600
+LEASE_SECONDS = 300  # the render slot's lease, renewed by Prefect while the stage runs
+# Start the rescheduled run a little after the reset: our clock and Google's differ.
+RESET_MARGIN = timedelta(minutes=5)
+RESULTS = "results"  # data_dir()/results: the persisted stage results (the cache)
+VIDEOS = "videos"  # data_dir()/videos/<job key's first 12 hex>/: one job's media
+RESCHEDULED_STATE = "Rescheduled"
+
+
+# --- the cache -----------------------------------------------------------------------------
+
+
+@cache
+def _module_text(name: str) -> str:
+    return inspect.getsource(importlib.import_module(name))
+
+
+@dataclass
+class ModuleSource(CachePolicy):
+    """The source of the domain modules a stage calls: a fix in the renderer renders
+    again, where TASK_SOURCE alone sees only the task's few lines."""
+
+    modules: tuple[str, ...] = field(default_factory=tuple)
+
+    def compute_key(self, task_ctx, inputs, flow_parameters, **kwargs) -> str | None:
+        return hash_objects(*(_module_text(m) for m in self.modules), raise_on_failure=True)
+
+
+def stage_cache(*modules: str, exclude: tuple[str, ...] = ()) -> CachePolicy:
+    """INPUTS (minus what must not decide: engines, blocks, names) + TASK_SOURCE +
+    the domain modules' source."""
+    return Inputs(exclude=["engine", "flow_run_id", *exclude]) + TASK_SOURCE + ModuleSource(modules)
+
+
+def results_dir() -> Path:
+    """Where the stage results are persisted: read when the run starts, so the data
+    folder of the worker's host (AUTOMATIONS_DATA_DIR) decides, not the import."""
+    return data_dir() / RESULTS
+
+
+def job_dir(job_key: str) -> Path:
+    return data_dir() / VIDEOS / job_key[:12]
+
+
+def missing_files(value: Any) -> list[Path]:
+    """The paths a stage's result names that are not on disk (models, lists, dicts)."""
+    if isinstance(value, Path):
+        return [] if value.exists() else [value]
+    if isinstance(value, BaseModel):
+        value = [getattr(value, name) for name in type(value).model_fields]
+    elif isinstance(value, dict):
+        value = list(value.values())
+    elif not isinstance(value, list | tuple):
+        return []
+    return [path for item in value for path in missing_files(item)]
+
+
+def not_quota(task: Any, task_run: TaskRun, state: State) -> bool:
+    """Retry what may pass on a second try; never a permanent error or a spent quota
+    (retrying into a daily quota only burns the next day's)."""
+    return not isinstance(state.data, PermanentError | QuotaExhausted)
+
+
+def _retries(retries: int, first_delay: float, cap: float) -> dict[str, Any]:
+    return {
+        **retry_policy(retries=retries, first_delay=first_delay, cap=cap),
+        "retry_condition_fn": not_quota,
+    }
+
+
+# --- the stages ----------------------------------------------------------------------------
+
+
+@task(
+    name="script",
+    cache_policy=stage_cache(
+        "flows.video.script", "flows.video.speech", exclude=("endpoint", "block_name")
+    ),
+    persist_result=True,
+    timeout_seconds=900,
+    **_retries(3, 10.0, 120.0),
+)
+def script_stage(
+    job_key: str,
+    request: VideoRequest,
+    endpoint: LlmEndpoint,
+    block_name: str,
+    engine: Engine,
+    flow_run_id: str | None,
+) -> Script:
+    """The LLM's script, validated; an outage or a 429 is retried, a bad reply twice
+    or a wrong key is not."""
+    with jobs.stage_run(engine, job_key, "script", flow_run_id):
+        return write_script(endpoint, request, block_name=block_name)
+
+
+@task(
+    name="assets",
+    cache_policy=stage_cache("flows.video.assets"),
+    persist_result=True,
+    timeout_seconds=600,
+)
+def assets_stage(
+    job_key: str,
+    library: str | None,
+    terms: list[str],
+    tags: list[str],
+    engine: Engine,
+    flow_run_id: str | None,
+) -> Assets:
+    with jobs.stage_run(engine, job_key, "assets", flow_run_id):
+        return pick_assets(Path(library) if library else None, terms, tags, seed=job_key)
+
+
+@task(
+    name="voice",
+    cache_policy=stage_cache("flows.video.voice"),
+    persist_result=True,
+    timeout_seconds=STAGE_TIMEOUT_SECONDS,
+    **_retries(1, 5.0, 5.0),
+)
+def voice_stage(
+    job_key: str,
+    sentences: list[str],
+    voice: str,
+    out_dir: Path,
+    engine: Engine,
+    flow_run_id: str | None,
+) -> Narration:
+    with jobs.stage_run(engine, job_key, "voice", flow_run_id):
+        return narrate(sentences, voice_for(voice), out_dir)
+
+
+@task(
+    name="render",
+    cache_policy=stage_cache("flows.video.render", "flows.video.subtitles", "flows.video.probe"),
+    persist_result=True,
+    timeout_seconds=STAGE_TIMEOUT_SECONDS,
+    **_retries(1, 5.0, 5.0),
+)
+def render_stage(
+    job_key: str,
+    narration: Narration,
+    assets: Assets,
+    size: tuple[int, int],
+    out: Path,
+    preset: str,
+    engine: Engine,
+    flow_run_id: str | None,
+) -> Rendered:
+    with jobs.stage_run(engine, job_key, "render", flow_run_id):
+        return render_video(narration, assets, size, out, preset=preset)
+
+
+@task(
+    name="thumbnail",
+    cache_policy=stage_cache("flows.video.thumbnail"),
+    persist_result=True,
+    timeout_seconds=600,
+    **_retries(1, 5.0, 5.0),
+)
+def thumbnail_stage(
+    job_key: str,
+    title: str,
+    video: Path,
+    out: Path,
+    engine: Engine,
+    flow_run_id: str | None,
+) -> Path:
+    with jobs.stage_run(engine, job_key, "thumbnail", flow_run_id):
+        return make_thumbnail(title, video, out)
+
+
+@task(name="metadata", cache_policy=NO_CACHE, timeout_seconds=60)
+def metadata_stage(
+    job_key: str,
+    script: Script,
+    request: VideoRequest,
+    category_id: str,
+    engine: Engine,
+    flow_run_id: str | None,
+) -> dict:
+    """Not cached: it costs nothing, and a run the quota pushed to tomorrow must check
+    `publishAt` against tomorrow's clock."""
+    with jobs.stage_run(engine, job_key, "metadata", flow_run_id):
+        return build_metadata(script, request, category_id)
+
+
+@task(
+    name="upload",
+    cache_policy=NO_CACHE,
+    timeout_seconds=STAGE_TIMEOUT_SECONDS,
+    **_retries(5, 10.0, 300.0),
+)
+def upload_stage(
+    job_key: str,
+    video: Path,
+    body: dict,
+    channel: YouTubeChannel,
+    channel_name: str,
+    engine: Engine,
+    flow_run_id: str | None,
+) -> str:
+    """videos.insert, resumable; a retry (or a re-run) resumes the session the app
+    database holds, and an uploaded job returns its video id without a call."""
+    with jobs.stage_run(engine, job_key, "upload", flow_run_id):
+        service = youtube_service(channel, block_name=channel_name)
+        return upload_video(
+            engine, service, channel_name, job_key, video, body, chunk_bytes=channel.chunk_bytes
+        )
+
+
+@task(name="thumbnail-upload", cache_policy=NO_CACHE, timeout_seconds=600, **_retries(3, 10, 120))
+def thumbnail_upload_stage(
+    job_key: str,
+    video_id: str,
+    thumbnail: Path,
+    channel: YouTubeChannel,
+    channel_name: str,
+    engine: Engine,
+    flow_run_id: str | None,
+) -> None:
+    with jobs.stage_run(engine, job_key, jobs.THUMBNAIL_SET, flow_run_id):
+        service = youtube_service(channel, block_name=channel_name)
+        set_thumbnail(engine, service, job_key, video_id, thumbnail)
+
+
+class Stages:
+    """Runs the stage tasks of one flow run; remembers which ran and which were cached."""
+
+    def __init__(self) -> None:
+        self.storage = results_dir()
+        self.done: list[tuple[str, str]] = []  # (stage, "ran" | "cached" | "ran again")
+
+    def __call__(self, stage: str, task_: Any, *args: Any, **kwargs: Any) -> Any:
+        options = {"task_run_name": stage}
+        if task_.cache_policy is not NO_CACHE:
+            options["result_storage"] = self.storage
+        state = task_.with_options(**options)(*args, return_state=True, **kwargs)
+        result = state.result()  # raises the stage's error
+        how = "cached" if state.name == "Cached" else "ran"
+        gone = missing_files(result)
+        if gone and how == "cached":
+            get_run_logger().warning(
+                "%s: the cached result names %s, which is gone: running the stage again",
+                stage,
+                ", ".join(map(str, gone[:3])),
+            )
+            options["refresh_cache"] = True
+            state = task_.with_options(**options)(*args, return_state=True, **kwargs)
+            result, how = state.result(), "ran again"
+            gone = missing_files(result)
+        if gone:
+            raise PermanentError(f"{stage}: the stage's result names missing file(s) {gone[:3]}")
+        self.done.append((stage, how))
+        return result
+
+
+# --- limits and rescheduling ---------------------------------------------------------------
+
+
+def ensure_create_limit() -> None:
+    """Create the `create-video` limit with its 2 slots when missing. A limit someone
+    changed is left alone: the slot count is the host's capacity, theirs to set."""
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(CREATE_LIMIT)
+        except ObjectNotFound:
+            with suppress(ObjectAlreadyExists):
+                client.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(name=CREATE_LIMIT, limit=CREATE_LIMIT_SLOTS)
+                )
+
+
+@contextmanager
+def render_slot(run_id: str | None) -> Iterator[None]:
+    """Hold one `create-video` slot (waiting for it) for the CPU-bound stages.
+
+    `strict`: a missing limit is an error, never silently no limit. The lease is
+    renewed while held; a run whose host dies frees its slot when the lease ends.
+    """
+    ensure_create_limit()
+    holder = ConcurrencyLeaseHolder(type="flow_run", id=uuid.UUID(run_id)) if run_id else None
+    with concurrency(
+        CREATE_LIMIT, occupy=1, lease_duration=LEASE_SECONDS, strict=True, holder=holder
+    ):
+        yield
+
+
+def _deployment_name() -> str:
+    """This run's deployment as users type it; the on-demand one for a direct call."""
+    from prefect.runtime import deployment
+
+    if not deployment.id:
+        return ON_DEMAND_DEPLOYMENT
+    with get_client(sync_client=True) as client:
+        dep = client.read_deployment(uuid.UUID(str(deployment.id)))
+        return f"{client.read_flow(dep.flow_id).name}/{dep.name}"
+
+
+def reset_time(exc: BaseException) -> datetime:
+    """When the quota that stopped us is back (the error carries it), plus a margin."""
+    reset = getattr(exc, "reset_at", None) or getattr(exc, "resets_at", None)
+    return (reset or next_reset(utcnow())) + RESET_MARGIN
+
+
+def reschedule(parameters: dict[str, Any], job_key: str, when: datetime) -> Any:
+    """A run of the same deployment with the same parameters at `when`, through
+    Prefect's scheduler (no worker waits). The idempotency key makes a second run
+    stopped by the same day's quota find the first one's instead of adding another."""
+    name = _deployment_name()
+    try:
+        return run_deployment(
+            name,
+            parameters=parameters,
+            scheduled_time=when,
+            timeout=0,
+            as_subflow=False,
+            tags=["video", "after-quota"],
+            idempotency_key=f"create-video:{job_key}:after-quota:{when:%Y-%m-%d}",
+        )
+    except ObjectNotFound:
+        raise ConfigError(
+            f"quota spent and no deployment {name!r} to reschedule the job on: "
+            f"run it again after {when.isoformat()}"
+        ) from None
+
+
+# --- the flows ------------------------------------------------------------------------------
+
+
+def _shown(path: Path) -> str:
+    """A path as short as it can be said: relative to the working directory (the
+    project root on a worker) when below it."""
+    try:
+        return str(path.resolve().relative_to(Path(os.getcwd()).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _request(**fields: Any) -> VideoRequest:
+    try:
+        return VideoRequest(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'request'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"create-video parameters: {problems}") from None
+
+
+def _library(block_name: str) -> str | None:
+    """The asset library folder, or None (a generated background) without the block."""
+    try:
+        block = LocalFileSystem.load(block_name)
+    except ValueError:
+        get_run_logger().info("no %r block: a generated background", block_name)
+        return None
+    return str(Path(block.basepath).expanduser()) if block.basepath else None
+
+
+def _artifact(job_key: str, request: VideoRequest, lines: list[list[object]], done) -> None:
+    stages = markdown_table(["stage", "this run"], [list(d) for d in done])
+    create_markdown_artifact(
+        key=f"video-{job_key[:12]}",
+        markdown=f"## {request.topic}\n\n"
+        + markdown_table(["", ""], lines)
+        + f"\n\n### Stages\n\n{stages}\n",
+        description=f"create-video: {request.topic[:200]}",
+    )
+
+
+@flow(
+    name="create-video",
+    flow_run_name="video-{topic}",
+    persist_result=True,
+    timeout_seconds=CREATE_TIMEOUT_SECONDS,
+)
+def create_video(
+    topic: Annotated[str, Field(min_length=3, max_length=TOPIC_MAX)],
+    publish_at: datetime | None = None,
+    style: str = "educational",
+    format: Literal["short", "landscape"] = "short",
+    duration_seconds: Annotated[int, Field(ge=10, le=900)] = 60,
+    tags: list[str] | None = None,
+    privacy: Literal["private", "unlisted", "public"] = "private",
+    category_id: str | None = None,
+    voice: str = "en-us",
+    series: str | None = None,
+    variant: str = "",
+    render_size: tuple[int, int] | None = None,
+    render_preset: str = "veryfast",
+    llm_block: str = LLM_BLOCK,
+    youtube_block: str = YOUTUBE_BLOCK,
+    assets_block: str = ASSETS_BLOCK,
+    app_db_block: str = APP_DB_BLOCK,
+) -> State:
+    """One video from a topic: script, assets, voice, render, thumbnail, metadata,
+    upload. The same request again is the same job: finished stages come from the
+    cache and it is uploaded at most once.
+
+    Args:
+        topic: what the video is about (3 to 300 characters); the LLM writes the rest.
+        publish_at: when YouTube publishes it (with a timezone); forces privacy private
+            until then.
+        style: the script's tone ("educational", "storytelling"...).
+        format: "short" (1080x1920) or "landscape" (1920x1080).
+        duration_seconds: the narration's target length (10 to 900).
+        tags: YouTube tags, added to the script's.
+        privacy: private, unlisted or public (private while publish_at is ahead).
+        category_id: YouTube category; the channel block's by default.
+        voice: the espeak-ng voice.
+        series: a recurring series' slug (part 2's recurring deployment sets it).
+        variant: another video of the same request is another variant.
+        render_size: [width, height] instead of the format's (a preview, a test).
+        render_preset: the x264 preset (ultrafast ... veryslow).
+    """
+    logger = get_run_logger()
+    request = _request(
+        topic=topic,
+        publish_at=publish_at,
+        style=style,
+        format=format,
+        duration_seconds=duration_seconds,
+        tags=tags or (),
+        privacy=privacy,
+        category_id=category_id,
+        voice=voice,
+        series=series,
+        variant=variant,
+    )
+    key = request.job_key()
+    run_id = str(flow_run.id) if flow_run.id else None
+    engine = app_engine(app_db_block)
+    jobs.open_job(engine, request, run_id)
+    folder = job_dir(key)
+    stage = Stages()
+    common = {"engine": engine, "flow_run_id": run_id}
+    size = tuple(render_size) if render_size else request.size
+    try:
+        endpoint = LlmEndpoint.load(llm_block)
+        script = stage("script", script_stage, key, request, endpoint, llm_block, **common)
+        jobs.advance(engine, key, jobs.SCRIPTED, title=script.title)
+        assets = stage(
+            "assets",
+            assets_stage,
+            key,
+            _library(assets_block),
+            script.search_terms,
+            [*request.tags, *script.tags],
+            **common,
+        )
+        sentences = split_sentences(script.narration)
+        with render_slot(run_id):
+            narration = stage(
+                "voice", voice_stage, key, sentences, request.voice, folder / "voice", **common
+            )
+            rendered = stage(
+                "render",
+                render_stage,
+                key,
+                narration,
+                assets,
+                size,
+                folder / "video.mp4",
+                render_preset,
+                **common,
+            )
+            thumbnail = stage(
+                "thumbnail",
+                thumbnail_stage,
+                key,
+                script.title,
+                rendered.path,
+                folder / "thumbnail.jpg",
+                **common,
+            )
+        jobs.advance(
+            engine,
+            key,
+            jobs.RENDERED,
+            video_path=str(rendered.path),
+            thumbnail_path=str(thumbnail),
+            duration_seconds=rendered.duration,
+        )
+        for skipped in rendered.skipped:
+            logger.warning("render: %s", skipped)
+        channel = YouTubeChannel.load(youtube_block)
+        body = stage(
+            "metadata",
+            metadata_stage,
+            key,
+            script,
+            request,
+            request.category_id or channel.category_id,
+            **common,
+        )
+        jobs.advance(engine, key, jobs.UPLOADING)
+        video_id = stage(
+            "upload", upload_stage, key, rendered.path, body, channel, youtube_block, **common
+        )
+        stage(
+            "thumbnail upload",
+            thumbnail_upload_stage,
+            key,
+            video_id,
+            thumbnail,
+            channel,
+            youtube_block,
+            **common,
+        )
+    except QuotaExhausted as exc:
+        return _rescheduled(engine, request, key, exc, flow_run.parameters)
+    except BaseException as exc:
+        jobs.fail(engine, key, exc)
+        raise
+    jobs.advance(engine, key, jobs.UPLOADED)
+    line = f"uploaded {video_id}: {_shown(rendered.path)}, {_shown(thumbnail)}"
+    _artifact(
+        key,
+        request,
+        [
+            ["title", script.title],
+            ["video id", video_id],
+            ["video", rendered.path],
+            ["thumbnail", thumbnail],
+            ["duration", f"{rendered.duration:.1f} s"],
+            ["publish at", request.publish_at.isoformat() if request.publish_at else "now"],
+            ["job key", key],
+        ],
+        stage.done,
+    )
+    logger.info(line)
+    return Completed(
+        message=line,
+        data={
+            "job_key": key,
+            "video_id": video_id,
+            "video": str(rendered.path),
+            "thumbnail": str(thumbnail),
+            "title": script.title,
+            "duration": rendered.duration,
+            "stages": dict(stage.done),
+        },
+    )
+
+
+def _rescheduled(
+    engine: Engine,
+    request: VideoRequest,
+    key: str,
+    exc: BaseException,
+    parameters: dict[str, Any],
+) -> State:
+    """The quota is spent: a run of the same job after the reset, and this one ends."""
+    when = reset_time(exc)
+    try:
+        later = reschedule(dict(parameters), key, when)
+    except BaseException as error:
+        jobs.fail(engine, key, f"{exc}; not rescheduled: {error}")
+        raise
+    line = f"quota: {exc}; run {later.name} scheduled for {when.isoformat(timespec='minutes')}"
+    jobs.advance(engine, key, jobs.RESCHEDULED, error=line)
+    get_run_logger().warning(line)
+    return Completed(
+        name=RESCHEDULED_STATE,
+        message=line,
+        data={"job_key": key, "rescheduled_run": str(later.id), "at": when.isoformat()},
+    )
+
+
+@task(name="videos.list", cache_policy=NO_CACHE, timeout_seconds=600, **_retries(3, 10, 120))
+def statistics_task(channel: YouTubeChannel, channel_name: str, video_ids: list[str]) -> list:
+    return fetch_statistics(youtube_service(channel, block_name=channel_name), video_ids)
+
+
+@flow(name="youtube-analytics", persist_result=True, timeout_seconds=ANALYTICS_TIMEOUT_SECONDS)
+def youtube_analytics(
+    youtube_block: str = YOUTUBE_BLOCK, app_db_block: str = APP_DB_BLOCK
+) -> State:
+    """The statistics of every video this app uploaded (videos.list, 50 ids a call),
+    appended to the app database's time series and shown as a table artifact.
+
+    Args:
+        youtube_block: the channel whose videos are read.
+    """
+    engine = app_engine(app_db_block)
+    ids = jobs.uploaded_video_ids(engine)
+    if not ids:
+        return Completed(message="no uploaded video yet")
+    channel = YouTubeChannel.load(youtube_block)
+    fetched_at = utcnow()
+    try:
+        rows = statistics_task(channel, youtube_block, ids)
+    except QuotaExhausted as exc:
+        return Completed(name="Skipped", message=f"quota: {exc}; the next daily run reads them")
+    with engine.begin() as conn:
+        store_statistics(conn, rows, fetched_at)
+    create_markdown_artifact(
+        key="youtube-analytics",
+        markdown=stats_markdown(rows, fetched_at),
+        description=f"statistics of {len(rows)} video(s)",
+    )
+    views = sum(int(r.get("views") or 0) for r in rows)
+    likes = sum(int(r.get("likes") or 0) for r in rows)
+    return Completed(
+        message=f"{len(rows)} video(s): {views} views, {likes} likes",
+        data={"videos": len(rows), "views": views, "likes": likes},
+    )
