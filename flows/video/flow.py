@@ -76,7 +76,7 @@ from flows.video import (
 from flows.video.analytics import fetch_statistics, stats_markdown, store_statistics
 from flows.video.assets import Assets, pick_assets
 from flows.video.metadata import build_metadata
-from flows.video.quota import next_reset
+from flows.video.quota import QuotaExhausted, next_reset
 from flows.video.render import Rendered, render_video
 from flows.video.request import TOPIC_MAX, VideoRequest
 from flows.video.script import Script, write_script
@@ -84,7 +84,7 @@ from flows.video.speech import split_sentences
 from flows.video.thumbnail import make_thumbnail
 from flows.video.upload import set_thumbnail, upload_video
 from flows.video.voice import Narration, narrate, voice_for
-from flows.video.youtube import QuotaExhausted, youtube_service
+from flows.video.youtube import youtube_service
 
 CREATE_TIMEOUT_SECONDS = 4 * 3600  # a 15-minute landscape video, a slot to wait for, an upload
 ANALYTICS_TIMEOUT_SECONDS = 1800
@@ -390,8 +390,7 @@ def _deployment_name() -> str:
 
 def reset_time(exc: BaseException) -> datetime:
     """When the quota that stopped us is back (the error carries it), plus a margin."""
-    reset = getattr(exc, "reset_at", None) or getattr(exc, "resets_at", None)
-    return (reset or next_reset(utcnow())) + RESET_MARGIN
+    return (getattr(exc, "reset_at", None) or next_reset(utcnow())) + RESET_MARGIN
 
 
 def reschedule(parameters: dict[str, Any], job_key: str, when: datetime) -> Any:
