@@ -59,6 +59,7 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "library",
         "consent",
         "cookieapi",
+        "llm",
     }
     env = seeded["env"]
     library = Path(env.pop("AUDIOBOOK_LIBRARY"))
@@ -87,6 +88,9 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "COOKIE_SCAN_SECURE_ORIGINS": ",".join(secure_origins(sb.port)),
         "COOKIE_SCHEDULE_API_URL": f"{sb.base_url}/cookieapi/schedules",
         "COOKIE_SCHEDULE_API_TOKEN": "sandbox-cookie-api-token",
+        "LLM_URL": f"{sb.base_url}/llm/v1",
+        "LLM_MODEL": "sandbox-writer",
+        "LLM_API_KEY": "sandbox-llm-key",
     }
     assert [s["domain"] for s in seeded["consent"]["sites"]] == [s.domain for s in SITES]
 
