@@ -73,7 +73,13 @@ from flows.video import (
     YOUTUBE_BLOCK,
     jobs,
 )
-from flows.video.analytics import fetch_statistics, stats_markdown, store_statistics
+from flows.video.analytics import (
+    fetch_statistics,
+    stats_markdown,
+    store_statistics,
+    titles,
+    uploaded_video_ids,
+)
 from flows.video.assets import Assets, pick_assets
 from flows.video.metadata import build_metadata
 from flows.video.quota import QuotaExhausted, next_reset
@@ -658,40 +664,47 @@ def _rescheduled(
 
 
 @task(name="videos.list", cache_policy=NO_CACHE, timeout_seconds=600, **_retries(3, 10, 120))
-def statistics_task(channel: YouTubeChannel, channel_name: str, video_ids: list[str]) -> list:
-    return fetch_statistics(youtube_service(channel, block_name=channel_name), video_ids)
+def statistics_task(
+    channel: YouTubeChannel, channel_name: str, video_ids: list[str], engine: Engine
+) -> list[dict]:
+    service = youtube_service(channel, block_name=channel_name)
+    return fetch_statistics(service, video_ids, engine=engine, channel_name=channel_name)
 
 
 @flow(name="youtube-analytics", persist_result=True, timeout_seconds=ANALYTICS_TIMEOUT_SECONDS)
 def youtube_analytics(
     youtube_block: str = YOUTUBE_BLOCK, app_db_block: str = APP_DB_BLOCK
 ) -> State:
-    """The statistics of every video this app uploaded (videos.list, 50 ids a call),
-    appended to the app database's time series and shown as a table artifact.
+    """The statistics of every video this app uploaded (videos.list, 50 ids a call, 1
+    quota unit each), appended to the app database's time series and shown as a table.
 
     Args:
         youtube_block: the channel whose videos are read.
     """
     engine = app_engine(app_db_block)
-    ids = jobs.uploaded_video_ids(engine)
+    with engine.connect() as conn:
+        ids = uploaded_video_ids(conn)
     if not ids:
         return Completed(message="no uploaded video yet")
     channel = YouTubeChannel.load(youtube_block)
     fetched_at = utcnow()
     try:
-        rows = statistics_task(channel, youtube_block, ids)
+        rows = statistics_task(channel, youtube_block, ids, engine)
     except QuotaExhausted as exc:
+        # Nothing to reschedule: tomorrow's run reads the same videos.
         return Completed(name="Skipped", message=f"quota: {exc}; the next daily run reads them")
     with engine.begin() as conn:
         store_statistics(conn, rows, fetched_at)
+        names = titles(conn, [r["video_id"] for r in rows])
     create_markdown_artifact(
         key="youtube-analytics",
-        markdown=stats_markdown(rows, fetched_at),
+        markdown=stats_markdown(rows, fetched_at, names),
         description=f"statistics of {len(rows)} video(s)",
     )
-    views = sum(int(r.get("views") or 0) for r in rows)
-    likes = sum(int(r.get("likes") or 0) for r in rows)
-    return Completed(
-        message=f"{len(rows)} video(s): {views} views, {likes} likes",
-        data={"videos": len(rows), "views": views, "likes": likes},
-    )
+    views = sum(r.get("views") or 0 for r in rows)
+    likes = sum(r.get("likes") or 0 for r in rows)
+    gone = len(ids) - len(rows)
+    line = f"{len(rows)} video(s): {views} views, {likes} likes"
+    if gone:
+        line += f"; {gone} no longer returned by YouTube"
+    return Completed(message=line, data={"videos": len(rows), "views": views, "likes": likes})

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from flows.common.times import utcnow
 from flows.video.request import VideoRequest
-from flows.video.tables import video_jobs, video_stage_runs, video_uploads
+from flows.video.tables import video_jobs, video_stage_runs
 
 CREATED = "created"
 SCRIPTED = "scripted"
@@ -149,15 +149,3 @@ def job(engine: Engine, job_key: str) -> dict[str, Any] | None:
     with engine.connect() as conn:
         row = conn.execute(select(video_jobs).where(video_jobs.c.job_key == job_key)).first()
     return dict(row._mapping) if row else None
-
-
-def uploaded_video_ids(engine: Engine) -> list[str]:
-    """Every video id this app uploaded, oldest first: what the analytics run reads."""
-    with engine.connect() as conn:
-        return list(
-            conn.execute(
-                select(video_uploads.c.video_id)
-                .where(video_uploads.c.video_id.is_not(None))
-                .order_by(video_uploads.c.started_at, video_uploads.c.video_id)
-            ).scalars()
-        )

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, update
 
 from flows.common.health import OK, WARNING
 from flows.common.times import utcnow
 from flows.video import jobs
 from flows.video.health import failed_jobs, stuck_jobs, waiting_jobs
 from flows.video.request import VideoRequest
-from flows.video.tables import video_jobs, video_uploads
+from flows.video.tables import video_jobs
 
 REQUEST = VideoRequest(topic="Three Python tips", duration_seconds=20, tags=["python"])
 
@@ -48,28 +48,6 @@ def test_an_unknown_status_or_column_is_refused(app_db: Engine):
         jobs.advance(app_db, key, "done")
     with pytest.raises(ValueError, match="colour"):
         jobs.advance(app_db, key, jobs.RENDERED, colour="red")
-
-
-def test_uploaded_ids_are_what_the_analytics_run_reads(app_db: Engine):
-    now = utcnow()
-    for i, (topic, video_id) in enumerate([("one", "vid-a"), ("two", None), ("three", "vid-b")]):
-        key = jobs.open_job(app_db, VideoRequest(topic=f"topic {topic}"), None)["job_key"]
-        with app_db.begin() as conn:
-            conn.execute(
-                insert(video_uploads).values(
-                    job_key=key,
-                    channel="youtube-channel",
-                    file_path="video.mp4",
-                    file_size=1,
-                    file_sha256="0" * 64,
-                    video_id=video_id,
-                    bytes_confirmed=0,
-                    thumbnail_set=False,
-                    started_at=now + timedelta(seconds=i),
-                    updated_at=now,
-                )
-            )
-    assert jobs.uploaded_video_ids(app_db) == ["vid-a", "vid-b"]
 
 
 def test_health_names_failed_stuck_and_waiting_jobs(app_db: Engine):
