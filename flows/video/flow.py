@@ -125,7 +125,11 @@ class ModuleSource(CachePolicy):
 def stage_cache(*modules: str, exclude: tuple[str, ...] = ()) -> CachePolicy:
     """INPUTS (minus what must not decide: engines, blocks, names) + TASK_SOURCE +
     the domain modules' source."""
-    return Inputs(exclude=["engine", "flow_run_id", *exclude]) + TASK_SOURCE + ModuleSource(modules)
+    return (
+        Inputs(exclude=["engine", "flow_run_id", *exclude])
+        + TASK_SOURCE
+        + ModuleSource(modules=modules)
+    )
 
 
 def results_dir() -> Path:
