@@ -45,7 +45,8 @@ test-slow: install      ## the slow end-to-end runs (every job of a workflow, de
 test-fast: install      ## everything but the end-to-end tests
 	$(PY) -m pytest -n auto --dist loadgroup -m "not e2e"
 
-bench: install          ## every benchmark in bench/
+bench: install          ## every benchmark in bench/ (installs the bench extra: moviepy)
+	@$(PY) -c 'import moviepy' 2>/dev/null || uv pip install --quiet --python $(PY) -c constraints.txt -e '.[dev,bench]'
 	@set -e; for f in bench/*.py; do echo "== $$f"; $(PY) $$f; done
 
 lint: install
