@@ -26,6 +26,7 @@ SERVICES = [
     "media",
     "notion",
     "qbittorrent",
+    "stock",
     "webhooks",
 ]
 WITH_CONTROL = {
