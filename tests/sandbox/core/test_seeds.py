@@ -60,10 +60,12 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "consent",
         "cookieapi",
         "llm",
+        "stock",
     }
     env = seeded["env"]
     library = Path(env.pop("AUDIOBOOK_LIBRARY"))
     assert (library / "Brandon Sanderson" / "Mistborn").is_dir()
+    assert any(Path(env.pop("VIDEO_ASSETS_DIR")).rglob("*.mp4"))
     assert env == {
         "NOTION_TOKEN": DEMO_TOKEN,
         "NOTION_DATABASE_ID": DEMO_DATABASE_ID,

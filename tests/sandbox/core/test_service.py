@@ -27,6 +27,7 @@ SERVICES = [
     "media",
     "notion",
     "qbittorrent",
+    "stock",
     "webhooks",
 ]
 WITH_CONTROL = {
