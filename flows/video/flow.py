@@ -380,6 +380,7 @@ def render_slot(run_id: str | None) -> Iterator[None]:
     renewed while held; a run whose host dies frees its slot when the lease ends.
     """
     ensure_create_limit()
+    get_run_logger().info("voice, render, thumbnail: waiting for a %r slot", CREATE_LIMIT)
     holder = ConcurrencyLeaseHolder(type="flow_run", id=uuid.UUID(run_id)) if run_id else None
     with concurrency(
         CREATE_LIMIT, occupy=1, lease_duration=LEASE_SECONDS, strict=True, holder=holder
