@@ -1,0 +1,167 @@
+"""The create-video flow under the test harness, against the sandbox's LLM and YouTube
+over HTTP(S), with real espeak-ng, ffmpeg and google-api-python-client: a real short
+video (small, to stay quick) checked with ffprobe and uploaded; a run that failed at the
+upload run again without a new LLM call, voice or render; a spent quota scheduling the
+run after the reset through Prefect."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterName,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import StateType
+from pydantic import SecretStr
+
+from blocks.video import LlmEndpoint, YouTubeChannel
+from flows.common.times import utcnow
+from flows.video import jobs
+from flows.video.flow import RESET_MARGIN, create_video
+from flows.video.quota import next_reset
+from flows.video.request import VideoRequest
+from infra.sandbox.core.client import Sandbox
+from infra.sandbox.services.stock.library import build
+
+TOPIC = "Why cats purr"
+TINY = {"render_size": (180, 320), "render_preset": "ultrafast", "duration_seconds": 10}
+
+
+@pytest.fixture
+def video(sb: Sandbox, save_block, app_db_block, local_app_db, data_dir, tmp_path):
+    """The blocks a run needs, each under a name of this test; `run(**params)` runs the
+    flow with them and a tiny render, returning its final state."""
+    sb.llm.settings(sentences=2)  # a narration of a few seconds
+    from prefect.filesystems import LocalFileSystem
+
+    names = {
+        "llm_block": save_block(
+            LlmEndpoint(
+                base_url=sb.llm.api_url,
+                model=sb.llm.model,
+                api_key=SecretStr(sb.llm.key),
+                timeout_seconds=10,
+            ),
+            "llm",
+        ),
+        "assets_block": save_block(
+            LocalFileSystem(basepath=str(build(tmp_path / "stock"))), "assets"
+        ),
+        "app_db_block": app_db_block,
+    }
+
+    class Video:
+        engine = local_app_db.engine
+
+        def channel(self, **fields) -> str:
+            values = {
+                "client_id": SecretStr("client"),
+                "client_secret": SecretStr("secret"),
+                "refresh_token": SecretStr("token"),
+                "api_endpoint": "https://127.0.0.1:9",  # nothing listens: never reached
+                "token_uri": "https://127.0.0.1:9/token",
+                "timeout_seconds": 10,
+                **fields,
+            }
+            names["youtube_block"] = save_block(YouTubeChannel(**values), "youtube")
+            return names["youtube_block"]
+
+        def run(self, **params):
+            return create_video(topic=TOPIC, **TINY, **names, **params, return_state=True)
+
+        @property
+        def key(self) -> str:
+            return VideoRequest(topic=TOPIC, duration_seconds=TINY["duration_seconds"]).job_key()
+
+        def counts(self) -> dict[str, int]:
+            return jobs.stage_counts(self.engine, self.key)
+
+    return Video()
+
+
+def _probe(path: Path) -> dict:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def _scheduled_runs(deployment_name: str) -> list:
+    async def go():
+        async with get_client() as client:
+            return await client.read_flow_runs(
+                deployment_filter=DeploymentFilter(
+                    name=DeploymentFilterName(any_=[deployment_name])
+                ),
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(
+                        type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])
+                    )
+                ),
+            )
+
+    return asyncio.run(go())
+
+
+def test_a_spent_upload_quota_schedules_the_run_after_the_reset_and_renders_once(
+    video, sb: Sandbox
+):
+    """No upload is started on a spent day: the run ends Rescheduled with a run of the
+    same deployment and parameters waiting for the reset; a second run stopped by the
+    same quota renders nothing again and schedules nothing more."""
+    create_video.to_deployment(name="on-demand").apply()
+    before = {r.id for r in _scheduled_runs("on-demand")}
+    video.channel(daily_upload_limit=0)
+
+    state = video.run()
+    assert state.name == "Rescheduled", state.message
+    assert state.is_completed()
+    reset = next_reset(utcnow()) + RESET_MARGIN
+    assert reset.isoformat(timespec="minutes") in state.message
+    [later] = [r for r in _scheduled_runs("on-demand") if r.id not in before]
+    assert abs(later.next_scheduled_start_time - reset) < timedelta(seconds=1)
+    assert later.parameters["topic"] == TOPIC
+    assert later.parameters["render_size"] == [180, 320]
+    row = jobs.job(video.engine, video.key)
+    assert row["status"] == jobs.RESCHEDULED and Path(row["video_path"]).is_file()
+
+    again = video.run()
+    assert again.name == "Rescheduled"
+    assert [r for r in _scheduled_runs("on-demand") if r.id not in before] == [later]
+    assert sb.llm.calls() == 1
+    counts = video.counts()
+    assert (counts["script"], counts["voice"], counts["render"], counts["thumbnail"]) == (
+        1,
+        1,
+        1,
+        1,
+    )
+    assert "upload" not in counts  # never started
+
+
+def test_a_cached_stage_whose_file_is_gone_runs_again(video, sb: Sandbox):
+    video.channel(daily_upload_limit=0)
+    first = video.run()
+    assert first.name == "Rescheduled", first.message
+    row = jobs.job(video.engine, video.key)
+    Path(row["thumbnail_path"]).unlink()
+
+    assert video.run().name == "Rescheduled"
+    assert Path(row["thumbnail_path"]).is_file()
+    counts = video.counts()
+    assert counts["thumbnail"] == 2 and counts["render"] == 1 and counts["voice"] == 1
+    assert sb.llm.calls() == 1
