@@ -55,10 +55,11 @@ def drop_connection(scope: Scope) -> bool:
     ASGI has no way to drop a request before its response starts (an exception becomes a
     500), yet "the connection died in the middle of my upload" is the fault a resumable
     client must survive. So this finds the uvicorn connection by its two addresses and
-    aborts its transport with ``SO_LINGER`` 0: the client gets ``ECONNRESET`` wherever it
-    is (still sending or waiting for the status line), as after a real network failure, and
-    never a half response it might mistake for an answer. False when the app does not run
-    under a registered listener (then the caller must fail some other way).
+    aborts its transport with ``SO_LINGER`` 0: a reset, as after a real network failure, and
+    never a half response a client might mistake for an answer. A plain-HTTP client gets
+    ``ECONNRESET``; over TLS Python's ssl module reads the reset as an end of file, so
+    http.client raises ``RemoteDisconnected``. False when the app does not run under a
+    registered listener (then the caller must fail some other way).
     """
     client, server = scope.get("client"), scope.get("server")
     if not client or not server:

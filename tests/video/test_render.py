@@ -1,0 +1,105 @@
+"""Real tiny renders (180x320, ultrafast) read back with ffprobe and ffmpeg: streams,
+size and length, subtitles on screen when their sentence is heard, corrupt clips skipped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from flows.common.errors import PermanentError
+from flows.video.assets import Assets
+from flows.video.probe import probe, render_problems
+from flows.video.render import RenderError, render_video
+from flows.video.voice import Narration, narrate, voice_for
+from tests.video.mediafiles import frame, make_clip, make_corrupt, make_music, speech_onsets
+
+SIZE = (180, 320)
+SENTENCES = [
+    "Octopuses have three hearts.",
+    "Two of them rest while it swims.",
+    "Its blood is blue.",
+]
+
+
+@pytest.fixture(scope="module")
+def narration(tmp_path_factory: pytest.TempPathFactory) -> Narration:
+    return narrate(SENTENCES, voice_for("en-us"), tmp_path_factory.mktemp("voice"))
+
+
+def white_pixels(rgb: bytes, lower_half: bool = True) -> int:
+    """Near-white pixels (subtitle text is white) in the frame's lower half."""
+    start = len(rgb) // 2 if lower_half else 0
+    px = rgb[start:]
+    return sum(1 for i in range(0, len(px) - 2, 3) if min(px[i], px[i + 1], px[i + 2]) > 220)
+
+
+def test_subtitles_start_within_100_ms_of_their_sentence_in_the_rendered_audio(
+    narration: Narration, tmp_path: Path
+) -> None:
+    generated = Assets(backgrounds=[], music=None, generated=True)
+    out = tmp_path / "video.mp4"
+    rendered = render_video(narration, generated, SIZE, out, preset="ultrafast")
+
+    assert rendered.path == out and rendered.skipped == [] and rendered.seconds > 0
+    info = probe(out)
+    assert render_problems(info, narration.duration, SIZE) == []
+    assert rendered.duration == pytest.approx(narration.duration, rel=0.05)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["video.mp4"], "no work files left"
+
+    # What a viewer hears: sound starts after each silence, measured on the MP4's AAC track.
+    onsets = [t for t in speech_onsets(out) if t < rendered.duration - 0.3]
+    assert len(onsets) == len(narration.cues)
+    for onset, cue in zip(onsets, narration.cues, strict=True):
+        assert abs(onset - cue.start) < 0.1, (cue.text, onset, cue.start)
+
+    # What a viewer sees: white subtitle text while a cue is up, none before the first.
+    assert white_pixels(frame(out, 0.1)) == 0
+    for cue in narration.cues:
+        assert white_pixels(frame(out, (cue.start + cue.end) / 2)) > 50, cue.text
+
+
+def test_a_corrupt_clip_is_skipped_and_named_and_the_render_goes_on(
+    narration: Narration, tmp_path: Path
+) -> None:
+    (tmp_path / "lib").mkdir()
+    still = tmp_path / "lib/still.png"
+    Image.new("RGB", (64, 64), (20, 90, 160)).save(still)
+    backgrounds = [
+        make_clip(tmp_path / "lib/wide.mp4"),  # landscape into portrait: cropped, looped
+        make_corrupt(tmp_path / "lib/broken.mp4"),
+        still,
+    ]
+    music = make_music(tmp_path / "lib/music.m4a")  # shorter than the narration: looped
+    assets = Assets(backgrounds=backgrounds, music=music, generated=False)
+    rendered = render_video(narration, assets, SIZE, tmp_path / "out/video.mp4", preset="ultrafast")
+
+    [reason] = rendered.skipped
+    assert str(tmp_path / "lib/broken.mp4") in reason
+    assert render_problems(probe(rendered.path), narration.duration, SIZE) == []
+    gaps = [t for t in speech_onsets(rendered.path) if t < rendered.duration - 1.5]  # fade-out
+    assert gaps == [], "music plays under the pauses"
+
+
+def test_with_every_clip_corrupt_the_background_is_generated(
+    narration: Narration, tmp_path: Path
+) -> None:
+    broken = [make_corrupt(tmp_path / "a.mp4"), make_corrupt(tmp_path / "b.mov")]
+    assets = Assets(backgrounds=broken, music=None, generated=False)
+    rendered = render_video(narration, assets, SIZE, tmp_path / "v.mp4", preset="ultrafast")
+    assert len(rendered.skipped) == 2
+    assert render_problems(probe(rendered.path), narration.duration, SIZE) == []
+
+
+def test_bad_render_input_is_a_permanent_error_naming_it(
+    narration: Narration, tmp_path: Path
+) -> None:
+    generated = Assets(backgrounds=[], music=None, generated=True)
+    with pytest.raises(RenderError, match="preset 'turbo'"):
+        render_video(narration, generated, SIZE, tmp_path / "v.mp4", preset="turbo")
+    gone = narration.model_copy(update={"path": tmp_path / "gone.wav"})
+    with pytest.raises(RenderError, match=r"gone\.wav") as caught:
+        render_video(gone, generated, SIZE, tmp_path / "v.mp4")
+    assert isinstance(caught.value, PermanentError)
+    assert not (tmp_path / "v.mp4").exists()
