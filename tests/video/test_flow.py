@@ -24,7 +24,7 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import StateType
 from pydantic import SecretStr
 
-from blocks.video import LlmEndpoint, YouTubeChannel
+from blocks.video import LlmEndpoint
 from flows.common.times import utcnow
 from flows.video import jobs
 from flows.video.flow import RESET_MARGIN, create_video
@@ -32,6 +32,7 @@ from flows.video.quota import next_reset
 from flows.video.request import VideoRequest
 from infra.sandbox.core.client import Sandbox
 from infra.sandbox.services.stock.library import build
+from tests.video.yt_helpers import channel_block
 
 TOPIC = "Why cats purr"
 TINY = {"render_size": (180, 320), "render_preset": "ultrafast", "duration_seconds": 10}
@@ -63,21 +64,17 @@ def video(sb: Sandbox, save_block, app_db_block, local_app_db, data_dir, tmp_pat
     class Video:
         engine = local_app_db.engine
 
-        def channel(self, **fields) -> str:
-            values = {
-                "client_id": SecretStr("client"),
-                "client_secret": SecretStr("secret"),
-                "refresh_token": SecretStr("token"),
-                "api_endpoint": "https://127.0.0.1:9",  # nothing listens: never reached
-                "token_uri": "https://127.0.0.1:9/token",
-                "timeout_seconds": 10,
-                **fields,
-            }
-            names["youtube_block"] = save_block(YouTubeChannel(**values), "youtube")
+        def channel(self, refresh_token: str = "test-refresh-token", **fields) -> str:
+            """A `youtube-channel` block the sandbox's YouTube accepts, used from now on."""
+            block = channel_block(sb, refresh_token=refresh_token, **fields)
+            names["youtube_block"] = save_block(block, "youtube")
             return names["youtube_block"]
 
         def run(self, **params):
             return create_video(topic=TOPIC, **TINY, **names, **params, return_state=True)
+
+        def channel_name(self) -> str:
+            return names["youtube_block"]
 
         @property
         def key(self) -> str:
@@ -115,6 +112,58 @@ def _scheduled_runs(deployment_name: str) -> list:
             )
 
     return asyncio.run(go())
+
+
+def test_a_video_is_made_and_a_run_that_failed_at_the_upload_resumes_without_redoing_it(
+    video, sb: Sandbox, run_artifacts
+):
+    """The whole pipeline: a real short video, checked with ffprobe, uploaded once. The
+    first run fails at the upload (a revoked refresh token: no retry storm); the run after
+    the block is fixed writes, speaks and renders nothing again."""
+    video.channel()
+    sb.youtube.revoke()
+    failed = video.run()
+    assert failed.is_failed()
+    assert video.channel_name() in failed.message  # the error names the block
+    row = jobs.job(video.engine, video.key)
+    assert row["status"] == jobs.FAILED and video.channel_name() in row["error"]
+    assert sb.llm.calls() == 1 and not sb.youtube.videos()
+
+    sb.youtube.add_channel(refresh_token="a-new-refresh-token")
+    video.channel(refresh_token="a-new-refresh-token")  # the user fixes the block
+    done = video.run()
+    assert done.is_completed(), done.message
+    [uploaded] = sb.youtube.videos()
+    row = jobs.job(video.engine, video.key)
+    path, thumb = Path(row["video_path"]), Path(row["thumbnail_path"])
+    assert done.message == f"uploaded {uploaded['id']}: {path}, {thumb}"
+    assert row["status"] == jobs.UPLOADED
+
+    # Nothing written, spoken or rendered twice: one LLM call, one row per heavy stage.
+    assert sb.llm.calls() == 1
+    counts = video.counts()
+    for stage in ("script", "assets", "voice", "render", "thumbnail", "upload"):
+        assert counts[stage] == 1, (stage, counts)
+    assert counts[jobs.THUMBNAIL_SET] == 1 and counts["metadata"] == 2
+    [artifact] = [a for a in run_artifacts(done) if a.key == f"video-{video.key[:12]}"]
+    assert "| render | cached |" in artifact.data and "| upload | ran |" in artifact.data
+
+    # A real video: H.264 + AAC at the asked size, as long as its narration.
+    info = _probe(path)
+    codecs = {s["codec_type"]: s for s in info["streams"]}
+    assert codecs["video"]["codec_name"] == "h264" and codecs["audio"]["codec_name"] == "aac"
+    assert (codecs["video"]["width"], codecs["video"]["height"]) == (180, 320)
+    assert float(info["format"]["duration"]) == pytest.approx(row["duration_seconds"], rel=0.05)
+    assert 2 < row["duration_seconds"] < 30
+    # ... uploaded byte for byte, with its metadata and thumbnail.
+    assert sb.youtube.content(uploaded["id"]) == path.read_bytes()
+    assert uploaded["snippet"]["title"] == row["title"]
+    assert uploaded["status"]["containsSyntheticMedia"] is True
+    assert uploaded["thumbnail_size"] == thumb.stat().st_size
+
+    # The same request once more: the stored id, no second video.
+    assert video.run().message == done.message
+    assert sb.youtube.calls()["videos.insert"] == 1 and len(sb.youtube.videos()) == 1
 
 
 def test_a_spent_upload_quota_schedules_the_run_after_the_reset_and_renders_once(
