@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -214,3 +214,26 @@ def test_a_cached_stage_whose_file_is_gone_runs_again(video, sb: Sandbox):
     counts = video.counts()
     assert counts["thumbnail"] == 2 and counts["render"] == 1 and counts["voice"] == 1
     assert sb.llm.calls() == 1
+
+
+@pytest.mark.parametrize("topic", ["", "x" * 5000])
+def test_a_topic_of_0_or_5000_characters_is_refused_when_the_run_is_created(
+    prefect_harness, topic: str
+):
+    deployment_id = create_video.to_deployment(name="on-demand").apply()
+
+    async def create():
+        async with get_client() as client:
+            return await client.create_flow_run_from_deployment(
+                deployment_id, parameters={"topic": topic}
+            )
+
+    with pytest.raises(Exception, match="topic"):
+        asyncio.run(create())
+
+
+def test_a_publish_time_without_timezone_fails_the_run_naming_it(video, sb: Sandbox):
+    video.channel()
+    state = video.run(publish_at=datetime(2030, 1, 1, 10, 0))
+    assert state.is_failed() and "publish_at" in state.message
+    assert sb.llm.calls() == 0
