@@ -8,8 +8,8 @@ is cached, retried, limited and rescheduled.
 Resuming is Prefect's result cache. Each expensive, deterministic stage (script,
 assets, voice, render, thumbnail) is a task whose cache key is its inputs (the job
 key and what the request decides, never a block, an engine or a secret), its own
-source and the source of the domain module doing the work; its result is persisted
-under `data_dir()/results`. A re-run of the same request (a retry from the UI, the
+source and (but for the script, which is the LLM's) the source of the domain module
+doing the work; its result is persisted under `data_dir()/results`. A re-run of the same request (a retry from the UI, the
 run a quota shortfall scheduled, the same `prefect deployment run` again) finds every
 finished stage in the cache and does not write, speak or render again. A cached
 result that names a file no longer on disk is not trusted: the stage runs again.
@@ -125,11 +125,8 @@ class ModuleSource(CachePolicy):
 def stage_cache(*modules: str, exclude: tuple[str, ...] = ()) -> CachePolicy:
     """INPUTS (minus what must not decide: engines, blocks, names) + TASK_SOURCE +
     the domain modules' source."""
-    return (
-        Inputs(exclude=["engine", "flow_run_id", *exclude])
-        + TASK_SOURCE
-        + ModuleSource(modules=modules)
-    )
+    policy = Inputs(exclude=["engine", "flow_run_id", *exclude]) + TASK_SOURCE
+    return policy + ModuleSource(modules=modules) if modules else policy
 
 
 def results_dir() -> Path:
@@ -173,9 +170,9 @@ def _retries(retries: int, first_delay: float, cap: float) -> dict[str, Any]:
 
 @task(
     name="script",
-    cache_policy=stage_cache(
-        "flows.video.script", "flows.video.speech", exclude=("endpoint", "block_name")
-    ),
+    # No module source here: a script is the LLM's, not a function of our code, and
+    # asking again after an upgrade would make another video of a job half done.
+    cache_policy=stage_cache(exclude=("endpoint", "block_name")),
     persist_result=True,
     timeout_seconds=900,
     **_retries(3, 10.0, 120.0),
