@@ -59,6 +59,8 @@ def _as_paragraphs(value: object) -> object:
 
 
 Words = Annotated[str, Field(min_length=1, max_length=100)]
+# A paragraph is read by one voice call per sentence; 10,000 characters is minutes.
+Paragraph = Annotated[str, Field(max_length=10_000)]
 
 
 class Script(BaseModel):
@@ -73,7 +75,7 @@ class Script(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     description: str = Field(min_length=1, max_length=10_000)
     tags: Annotated[list[Words], BeforeValidator(_as_list)] = Field(max_length=60)
-    narration: Annotated[list[str], BeforeValidator(_as_paragraphs)] = Field(
+    narration: Annotated[list[Paragraph], BeforeValidator(_as_paragraphs)] = Field(
         min_length=1, max_length=200, description="Paragraphs, in speaking order."
     )
     search_terms: Annotated[list[Words], BeforeValidator(_as_list)] = Field(max_length=30)
