@@ -197,6 +197,16 @@ class _Client:
         self.shown = shown_url(self.url)
         self.key = endpoint.api_key.get_secret_value() if endpoint.api_key else ""
         self.transport = transport
+        self.finish_reason: object = None  # of the last answer: "length" = cut at max_tokens
+
+    def explain(self, problem: _Invalid) -> str:
+        """What was wrong, and why when the model ran out of tokens."""
+        if self.finish_reason == "length":
+            return (
+                f"{problem} (the answer was cut off at the block's max_tokens, "
+                f"{self.endpoint.max_tokens})"
+            )
+        return str(problem)
 
     def where(self) -> str:
         return f"LLM endpoint block {self.block_name!r} ({self.shown})"
@@ -274,7 +284,9 @@ class _Client:
             raise ScriptError(f"{self.where()} rejected the request (HTTP {status}): {said}")
         try:
             answer = json.loads(raw)
-            content = answer["choices"][0]["message"]["content"]
+            choice = answer["choices"][0]
+            content = choice["message"]["content"]
+            self.finish_reason = choice.get("finish_reason")
         except (ValueError, UnicodeDecodeError, KeyError, IndexError, TypeError):
             raise _Invalid(
                 f"the answer is not a chat completion: {_excerpt(raw.decode(errors='replace'))!r}"
@@ -317,7 +329,7 @@ def write_script(
         content = client.complete(messages)
         return parse_script(content)
     except _Invalid as first:
-        problem = str(first)
+        problem = client.explain(first)
     retry = [
         *messages,
         {"role": "assistant", "content": content[:ECHO_CHARS]},
@@ -332,6 +344,6 @@ def write_script(
     except _Invalid as second:
         message = (
             f"{client.where()} answered twice without a usable script for topic "
-            f"{_excerpt(request.topic, 80)!r}: first {problem}; then {second}"
+            f"{_excerpt(request.topic, 80)!r}: first {problem}; then {client.explain(second)}"
         )
         raise ScriptError(client.redact(message)) from None
