@@ -83,11 +83,24 @@ class Script(BaseModel):
 
 def shown_url(url: str) -> str:
     """The URL as messages show it: no user:password, no query (keys hide there)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:  # an invalid port or IPv6 literal: httpx names the problem
+        return "(an unparseable URL)"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def completions_url(base_url: str) -> str:
+    """`<base_url>/chat/completions`, a query (some gateways want one) kept at the end."""
+    try:
+        parts = urlsplit(base_url)
+    except ValueError:
+        return base_url  # httpx refuses it, and the error says why
+    path = parts.path.rstrip("/") + "/chat/completions"
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
 def _target_words(request: VideoRequest) -> int:
@@ -193,7 +206,7 @@ class _Client:
     ) -> None:
         self.endpoint = endpoint
         self.block_name = block_name
-        self.url = endpoint.base_url.rstrip("/") + "/chat/completions"
+        self.url = completions_url(endpoint.base_url)
         self.shown = shown_url(self.url)
         self.key = endpoint.api_key.get_secret_value() if endpoint.api_key else ""
         self.transport = transport
@@ -212,7 +225,17 @@ class _Client:
         return f"LLM endpoint block {self.block_name!r} ({self.shown})"
 
     def redact(self, text: str) -> str:
-        return text.replace(self.key, "***") if self.key else text
+        """`text` without the key, nor the base URL's password or query, should a
+        library or server have echoed them."""
+        try:
+            parts = urlsplit(self.endpoint.base_url)
+            hidden = (self.key, parts.password, parts.query)
+        except ValueError:
+            hidden = (self.key,)
+        for secret in hidden:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
 
     def complete(self, messages: list[dict[str, str]]) -> str:
         """The assistant message's text; errors classified by what a retry can do."""
@@ -239,7 +262,8 @@ class _Client:
         except httpx.TimeoutException:
             raise TransientError(f"{self.where()}: no answer within {timeout:g} s") from None
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            raise ConfigError(f"{self.where()}: base_url is not usable: {exc}") from None
+            detail = self.redact(str(exc))
+            raise ConfigError(f"{self.where()}: base_url is not usable: {detail}") from None
         except httpx.TransportError as exc:
             detail = self.redact(f"{type(exc).__name__}: {exc}")
             raise TransientError(f"{self.where()}: {detail}") from None
