@@ -173,3 +173,23 @@ def test_tokens_expired_are_refreshed_and_revoked_fail_once(
     with pytest.raises(RefreshError, match="invalid_grant"):
         client.videos().list(part="statistics", id="x").execute()
     assert sb.youtube.calls()["oauth.token"] == 3, "no retry storm on a revoked token"
+
+
+def test_a_resumable_thumbnail_and_an_injected_fault_in_youtubes_format(
+    sb: Sandbox, env: dict[str, str], tmp_path: Path
+) -> None:
+    small = tmp_path / "small.mp4"
+    small.write_bytes(os.urandom(5000))
+    _, uploaded = drive(insert(env, small))
+    thumbnail = tmp_path / "thumb.png"
+    thumbnail.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(3000))
+    media = MediaFileUpload(str(thumbnail), mimetype="image/png", resumable=True)
+    request = youtube(env).thumbnails().set(videoId=uploaded["id"], media_body=media)
+    _, answer = drive(request)
+    assert answer["kind"] == "youtube#thumbnailSetResponse"
+    assert sb.youtube.videos()[0]["thumbnail_size"] == 3008
+
+    sb.add_fault("/youtube/v3/videos$", method="GET", status=403, times=1)
+    with pytest.raises(HttpError) as caught:
+        youtube(env).videos().list(part="statistics", id=uploaded["id"]).execute()
+    assert caught.value.error_details[0]["reason"] == "quotaExceeded"
