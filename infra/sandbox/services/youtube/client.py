@@ -1,4 +1,19 @@
-"""``sb.youtube``: the fake YouTube's endpoints and control calls."""
+"""``sb.youtube``: the fake YouTube's endpoints and control calls.
+
+The product's client talks to it unchanged, configured from the seed env (YOUTUBE_*):
+``httplib2.Http(ca_certs=YOUTUBE_CA_BUNDLE, timeout=...)`` with 308 removed from its
+``redirect_codes`` (as ``googleapiclient.http.build_http`` does: 308 is "resume
+incomplete" here), wrapped in ``google_auth_httplib2.AuthorizedHttp`` with
+``google.oauth2.credentials.Credentials(token_uri=YOUTUBE_TOKEN_URI, ...)``, and
+``build("youtube", "v3", static_discovery=True, client_options={"api_endpoint":
+YOUTUBE_API_ENDPOINT})``.
+
+What a dropped chunk looks like to that client: ``http.client.RemoteDisconnected`` when
+the whole chunk was already handed to the kernel, ``ssl.SSLEOFError`` (or another
+``OSError``) when it was still sending; either way ``next_chunk()`` marks itself in error
+and its next call sends the status query (``bytes */N``) and resumes from the server's
+``Range``.
+"""
 
 from __future__ import annotations
 
