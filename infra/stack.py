@@ -37,6 +37,7 @@ class Stack:
     data_dir: Path = ROOT / "data"
     api_port: int = 4200
     sandbox_port: int = 4300
+    sandbox_tls_port: int = 4301
     work_pool: str = "automations"
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -146,7 +147,9 @@ class Stack:
         """Start (or reuse) the sandbox and (re)seed its demo data; returns the variables
         that point each workflow's blocks at it (what `.env` holds for real accounts)."""
         args = [sys.executable, "-m", "infra.sandbox", "--host", "127.0.0.1"]
-        args += ["--port", str(self.sandbox_port)]
+        args += ["--port", str(self.sandbox_port), "--tls-port", str(self.sandbox_tls_port)]
+        # Kept in the run folder: the blocks the demo configures point at its CA file.
+        args += ["--tls-dir", str(self.run_dir / "sandbox-tls")]
         self.start("sandbox", args, lambda: _ok(f"{self.sandbox_url}/_sandbox/health"))
         seeded = httpx.post(f"{self.sandbox_url}/_sandbox/seed/demo", timeout=10)
         seeded.raise_for_status()

@@ -6,7 +6,8 @@ Used by pytest fixtures and benchmarks::
         client = notion_client.Client(auth="sandbox-notion-token", base_url=sb.notion.base_url)
 
 ``Sandbox`` covers the core (reset, seeds, faults, request log); each discovered service
-adds its own client as ``sb.<name>`` (``sb.notion``, ``sb.camera``...).
+adds its own client as ``sb.<name>`` (``sb.notion``, ``sb.camera``...). The process also
+listens with TLS on ``sb.tls_port`` (``sb.secure_url``); its clients trust ``sb.ca_bundle``.
 
 A real process (not an in-process ASGI transport) keeps the product's HTTP clients, retries
 and yt-dlp downloads exactly as they run in production.
@@ -20,6 +21,7 @@ import functools
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -51,6 +53,11 @@ def free_port(host: str = HOST) -> int:
         return int(sock.getsockname()[1])
 
 
+def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """An SSL context that trusts the sandbox's CA (for httpx's ``verify``)."""
+    return ssl.create_default_context(cafile=ca_bundle)
+
+
 def _tail(path: Path, lines: int = 40) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -63,11 +70,20 @@ class Sandbox:
     client per service: ``sb.notion``, ``sb.camera``, ``sb.media``, ``sb.webhooks``."""
 
     def __init__(
-        self, process: subprocess.Popen[bytes], port: int, log_path: Path, owns_log: bool
+        self,
+        process: subprocess.Popen[bytes],
+        port: int,
+        log_path: Path,
+        owns_log: bool,
+        tls_port: int | None = None,
     ) -> None:
         self.process = process
         self.port = port
         self.base_url = f"http://{HOST}:{port}"
+        self.tls_port = tls_port
+        self.secure_url = f"https://{HOST}:{tls_port}" if tls_port is not None else None
+        #: The CA file the TLS listener's certificate chains to (known once it is healthy).
+        self.ca_bundle: str | None = None
         self.log_path = log_path
         self._owns_log = owns_log
         self._http = httpx.Client(base_url=self.base_url, timeout=30.0)
@@ -80,37 +96,45 @@ class Sandbox:
             if hasattr(self, service.name):
                 raise SandboxError(f"service {service.name!r} clashes with Sandbox.{service.name}")
             call = functools.partial(self._call_at, control_prefix(service.name))
-            client = service.client(self.base_url + service_prefix(service.name), call)
+            root = self.secure_url if service.secure and self.secure_url else self.base_url
+            client = service.client(root + service_prefix(service.name), call)
             setattr(self, service.name, client)
 
     # --- lifecycle ------------------------------------------------------------------------------
 
     @classmethod
     def start(
-        cls, port: int | None = None, seed: str | None = None, log_path: Path | None = None
+        cls,
+        port: int | None = None,
+        seed: str | None = None,
+        log_path: Path | None = None,
+        tls_port: int | None = None,
     ) -> Sandbox:
-        """Spawn ``python -m infra.sandbox`` and wait until ``/_sandbox/health`` answers.
+        """Spawn ``python -m infra.sandbox`` and wait until ``/_sandbox/health`` answers on
+        both listeners.
 
-        With ``port=None`` a free port is picked (retried if another process grabs it first).
-        Output goes to ``log_path`` (a temporary file, removed on ``stop()``, if None).
+        With ``port=None`` / ``tls_port=None`` free ports are picked (retried if another
+        process grabs one first). Output goes to ``log_path`` (a temporary file, removed on
+        ``stop()``, if None).
         """
-        attempts = 1 if port is not None else 3
+        attempts = 1 if port is not None and tls_port is not None else 3
         for attempt in range(attempts):
             try:
-                return cls._spawn(port or free_port(), seed, log_path)
+                return cls._spawn(port or free_port(), tls_port or free_port(), seed, log_path)
             except SandboxError as exc:
                 if attempt + 1 == attempts or "address already in use" not in str(exc).lower():
                     raise
         raise AssertionError("unreachable")
 
     @classmethod
-    def _spawn(cls, port: int, seed: str | None, log_path: Path | None) -> Sandbox:
+    def _spawn(cls, port: int, tls_port: int, seed: str | None, log_path: Path | None) -> Sandbox:
         owns_log = log_path is None
         if log_path is None:
             fd, name = tempfile.mkstemp(prefix="sandbox-", suffix=".log")
             os.close(fd)
             log_path = Path(name)
         command = [sys.executable, "-m", "infra.sandbox", "--host", HOST, "--port", str(port)]
+        command += ["--tls-port", str(tls_port)]
         if seed is not None:
             command += ["--seed", seed]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -124,7 +148,7 @@ class Sandbox:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        sandbox = cls(process, port, log_path, owns_log)
+        sandbox = cls(process, port, log_path, owns_log, tls_port)
         try:
             sandbox._wait_healthy()
         except BaseException:
@@ -142,7 +166,8 @@ class Sandbox:
                     f"(log {self.log_path}):\n{_tail(self.log_path)}"
                 )
             try:
-                if self._http.get("/_sandbox/health", timeout=1.0).status_code == 200:
+                healthy = self._http.get("/_sandbox/health", timeout=1.0).status_code == 200
+                if healthy and (self.secure_url is None or self._secure_healthy()):
                     return
             except httpx.TransportError:
                 pass
@@ -151,6 +176,12 @@ class Sandbox:
             f"sandbox not healthy after {START_TIMEOUT_S:.0f} s on {self.base_url} "
             f"(log {self.log_path}):\n{_tail(self.log_path)}"
         )
+
+    def _secure_healthy(self) -> bool:
+        """The TLS listener answers, with a certificate that chains to the CA it announced."""
+        self.ca_bundle = self._call("GET", "/tls")["ca_bundle"]
+        url = f"{self.secure_url}/_sandbox/health"
+        return httpx.get(url, verify=ssl_context(self.ca_bundle), timeout=1.0).status_code == 200
 
     def stop(self, keep_log: bool = False) -> None:
         """SIGTERM the process group, SIGKILL after 5 s. Safe to call twice."""

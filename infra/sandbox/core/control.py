@@ -17,18 +17,30 @@ from fastapi import APIRouter, HTTPException
 from infra.sandbox.core.faults import FaultRules, FaultSpec
 from infra.sandbox.core.paths import CONTROL_PREFIX
 from infra.sandbox.core.requestlog import RequestLog
-from infra.sandbox.core.service import Service, apply_seed, seed_names
+from infra.sandbox.core.service import Core, Service, apply_seed, seed_names
 
 
 def build_router(
-    lock: threading.RLock, faults: FaultRules, log: RequestLog, services: Sequence[Service]
+    lock: threading.RLock,
+    faults: FaultRules,
+    log: RequestLog,
+    services: Sequence[Service],
+    core: Core | None = None,
 ) -> APIRouter:
-    """Health, reset, seeds, fault rules and the request log."""
+    """Health, TLS, reset, seeds, fault rules and the request log."""
     router = APIRouter(prefix=CONTROL_PREFIX, tags=["control"])
 
     @router.get("/health")
     async def health() -> dict[str, bool]:
         return {"ok": True}
+
+    @router.get("/tls")
+    async def tls() -> dict[str, str | None]:
+        """The TLS listener's URL and the CA file its clients trust (None without one)."""
+        return {
+            "url": core.secure_url if core else None,
+            "ca_bundle": core.ca_bundle if core else None,
+        }
 
     @router.post("/reset")
     async def reset() -> dict[str, bool]:

@@ -67,3 +67,27 @@ class HostRoutingMiddleware:
                 path = host_path(service, host, scope["path"])
                 scope = {**scope, "path": path, "raw_path": path.encode("utf-8")}
         await self.app(scope, receive, send)
+
+
+class RootPathMiddleware:
+    """Rewrites ``<prefix>...`` to ``/<service><prefix>...`` for path prefixes a service
+    claimed at the sandbox's root (``Service.root_paths``), first claim wins.
+
+    google-api-python-client sends media uploads to ``https://<endpoint host>/upload/...``
+    whatever path its ``api_endpoint`` has: the path is lost, only the host is kept. Like a
+    host-routed one, the rewritten request then meets the service's routes, fault rules
+    and the request log under its own prefix.
+    """
+
+    def __init__(self, app: ASGIApp, claims: Sequence[tuple[str, str]]) -> None:
+        self.app = app
+        self.claims = list(claims)  # (path prefix, service name)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.claims:
+            for prefix, service in self.claims:
+                if scope["path"].startswith(prefix):
+                    path = service_prefix(service) + scope["path"]
+                    scope = {**scope, "path": path, "raw_path": path.encode("utf-8")}
+                    break
+        await self.app(scope, receive, send)

@@ -44,11 +44,15 @@ class ServiceClient:
 
 @dataclass(frozen=True)
 class Core:
-    """What the core gives every service: the sandbox lock, the clock, the sandbox's URL."""
+    """What the core gives every service: the sandbox lock, the clock, the sandbox's URL,
+    and, when the sandbox also listens with TLS, its ``https://`` URL and the CA file that
+    clients must trust for it (see ``infra.sandbox.core.tls``)."""
 
     lock: threading.RLock
     clock: Clock
     sandbox_url: str
+    secure_url: str | None = None
+    ca_bundle: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,16 +81,28 @@ class Service(FaultFormat, ABC):
     client: ClassVar[type[ServiceClient]] = ServiceClient
     #: The data sets ``seed`` makes; ``--seed`` offers the union over all services.
     seed_names: ClassVar[frozenset[str]] = frozenset()
+    #: Reached over HTTPS: its ``base_url`` is on the sandbox's TLS listener (when there is
+    #: one; the plain listener serves it too). For clients that insist on https.
+    secure: ClassVar[bool] = False
 
     def __init__(self, core: Core) -> None:
         self.lock = core.lock
         self.clock = core.clock
         self.sandbox_url = core.sandbox_url.rstrip("/")
+        self.secure_url = core.secure_url.rstrip("/") if core.secure_url else None
+        self.ca_bundle = core.ca_bundle
+
+    @property
+    def root_url(self) -> str:
+        """The sandbox's URL this service is reached on: the TLS one for a secure service."""
+        if self.secure and self.secure_url:
+            return self.secure_url
+        return self.sandbox_url
 
     @property
     def base_url(self) -> str:
-        """Where clients reach this service: ``<sandbox>/<name>``."""
-        return self.sandbox_url + service_prefix(self.name)
+        """Where clients reach this service: ``<sandbox>/<name>`` (https when ``secure``)."""
+        return self.root_url + service_prefix(self.name)
 
     @abstractmethod
     def routes(self) -> APIRouter:
@@ -101,6 +117,15 @@ class Service(FaultFormat, ABC):
 
         A request whose Host header matches reaches its routes at ``/host/<host><path>``
         (see ``infra.sandbox.core.hosts``); the default claims none.
+        """
+        return ()
+
+    def root_paths(self) -> Sequence[str]:
+        """Path prefixes at the sandbox's root it serves besides ``/<name>`` (``/upload/x/``).
+
+        For clients that keep only the host of the URL they are given: a request whose path
+        starts with one is rewritten to ``/<name><path>`` (see ``infra.sandbox.core.hosts``),
+        so its routes declare the full path. The default claims none.
         """
         return ()
 
