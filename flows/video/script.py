@@ -59,6 +59,8 @@ def _as_paragraphs(value: object) -> object:
 
 
 Words = Annotated[str, Field(min_length=1, max_length=100)]
+# A paragraph is read by one voice call per sentence; 10,000 characters is minutes.
+Paragraph = Annotated[str, Field(max_length=10_000)]
 
 
 class Script(BaseModel):
@@ -73,7 +75,7 @@ class Script(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     description: str = Field(min_length=1, max_length=10_000)
     tags: Annotated[list[Words], BeforeValidator(_as_list)] = Field(max_length=60)
-    narration: Annotated[list[str], BeforeValidator(_as_paragraphs)] = Field(
+    narration: Annotated[list[Paragraph], BeforeValidator(_as_paragraphs)] = Field(
         min_length=1, max_length=200, description="Paragraphs, in speaking order."
     )
     search_terms: Annotated[list[Words], BeforeValidator(_as_list)] = Field(max_length=30)
@@ -81,11 +83,24 @@ class Script(BaseModel):
 
 def shown_url(url: str) -> str:
     """The URL as messages show it: no user:password, no query (keys hide there)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:  # an invalid port or IPv6 literal: httpx names the problem
+        return "(an unparseable URL)"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def completions_url(base_url: str) -> str:
+    """`<base_url>/chat/completions`, a query (some gateways want one) kept at the end."""
+    try:
+        parts = urlsplit(base_url)
+    except ValueError:
+        return base_url  # httpx refuses it, and the error says why
+    path = parts.path.rstrip("/") + "/chat/completions"
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
 def _target_words(request: VideoRequest) -> int:
@@ -191,16 +206,36 @@ class _Client:
     ) -> None:
         self.endpoint = endpoint
         self.block_name = block_name
-        self.url = endpoint.base_url.rstrip("/") + "/chat/completions"
+        self.url = completions_url(endpoint.base_url)
         self.shown = shown_url(self.url)
         self.key = endpoint.api_key.get_secret_value() if endpoint.api_key else ""
         self.transport = transport
+        self.finish_reason: object = None  # of the last answer: "length" = cut at max_tokens
+
+    def explain(self, problem: _Invalid) -> str:
+        """What was wrong, and why when the model ran out of tokens."""
+        if self.finish_reason == "length":
+            return (
+                f"{problem} (the answer was cut off at the block's max_tokens, "
+                f"{self.endpoint.max_tokens})"
+            )
+        return str(problem)
 
     def where(self) -> str:
         return f"LLM endpoint block {self.block_name!r} ({self.shown})"
 
     def redact(self, text: str) -> str:
-        return text.replace(self.key, "***") if self.key else text
+        """`text` without the key, nor the base URL's password or query, should a
+        library or server have echoed them."""
+        try:
+            parts = urlsplit(self.endpoint.base_url)
+            hidden = (self.key, parts.password, parts.query)
+        except ValueError:
+            hidden = (self.key,)
+        for secret in hidden:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
 
     def complete(self, messages: list[dict[str, str]]) -> str:
         """The assistant message's text; errors classified by what a retry can do."""
@@ -227,7 +262,8 @@ class _Client:
         except httpx.TimeoutException:
             raise TransientError(f"{self.where()}: no answer within {timeout:g} s") from None
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            raise ConfigError(f"{self.where()}: base_url is not usable: {exc}") from None
+            detail = self.redact(str(exc))
+            raise ConfigError(f"{self.where()}: base_url is not usable: {detail}") from None
         except httpx.TransportError as exc:
             detail = self.redact(f"{type(exc).__name__}: {exc}")
             raise TransientError(f"{self.where()}: {detail}") from None
@@ -272,7 +308,9 @@ class _Client:
             raise ScriptError(f"{self.where()} rejected the request (HTTP {status}): {said}")
         try:
             answer = json.loads(raw)
-            content = answer["choices"][0]["message"]["content"]
+            choice = answer["choices"][0]
+            content = choice["message"]["content"]
+            self.finish_reason = choice.get("finish_reason")
         except (ValueError, UnicodeDecodeError, KeyError, IndexError, TypeError):
             raise _Invalid(
                 f"the answer is not a chat completion: {_excerpt(raw.decode(errors='replace'))!r}"
@@ -315,7 +353,7 @@ def write_script(
         content = client.complete(messages)
         return parse_script(content)
     except _Invalid as first:
-        problem = str(first)
+        problem = client.explain(first)
     retry = [
         *messages,
         {"role": "assistant", "content": content[:ECHO_CHARS]},
@@ -330,6 +368,6 @@ def write_script(
     except _Invalid as second:
         message = (
             f"{client.where()} answered twice without a usable script for topic "
-            f"{_excerpt(request.topic, 80)!r}: first {problem}; then {second}"
+            f"{_excerpt(request.topic, 80)!r}: first {problem}; then {client.explain(second)}"
         )
         raise ScriptError(client.redact(message)) from None

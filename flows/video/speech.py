@@ -34,35 +34,42 @@ _DIRECTION_WORDS = (
 )
 
 _CODE_FENCE = re.compile(r"```.*?(?:```|$)", re.S)
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
+_IMAGE = re.compile(r"!\[[^\[\]]*\]\([^()]*\)")
+_LINK = re.compile(r"\[([^\[\]]+)\]\((?:[^()\s]|\([^()\s]*\)){0,2000}\)")
 # A URL or address, with the "at"/"visit" that leads to it: "learn more at <url>".
 _LEAD = r"(?:\b(?:at|visit|see|via|on|to)\s+)?"
 _URL = re.compile(
-    _LEAD + r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s<>\"')\]]*[^\s<>\"')\].,;:!?]?", re.I
+    _LEAD + r"(?:\b[a-z][a-z0-9+.-]{0,30}://|\bwww\.)(?:[^\s<>\"')\]]*[^\s<>\"')\].,;:!?])?", re.I
 )
-_EMAIL = re.compile(_LEAD + r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", re.I)
+# A host with a path ("example.org/page"); a bare domain ("python.org") is said as it is.
+_PATH_URL = re.compile(
+    _LEAD + r"\b(?:[a-z0-9-]{1,63}\.){1,10}[a-z]{2,24}/(?:[^\s<>\"')\]]*[^\s<>\"')\].,;:!?])?", re.I
+)
+_EMAIL = re.compile(_LEAD + r"\b[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,10}\b", re.I)
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
-_BRACKETED = re.compile(r"\[[^\]]*\]")
-_DIRECTION_PARENS = re.compile(rf"\((?:[^()]*\b(?:{_DIRECTION_WORDS})\b[^()]*)\)", re.I)
-_DIRECTION_STARS = re.compile(rf"(?<!\w)\*(?!\s)[^*\n]*\b(?:{_DIRECTION_WORDS})\b[^*\n]*\*", re.I)
+_BRACKETED = re.compile(r"\[[^\[\]]*\]")
+_DIRECTION = re.compile(rf"\b(?:{_DIRECTION_WORDS})\b", re.I)
+# Asides are short: the bounds keep every pattern linear on hostile input.
+_PARENS = re.compile(r"\(([^()]{0,300})\)")
+_STARS = re.compile(r"(?<!\w)\*(?![\s*])([^*\n]{1,300})\*")
 _SPEAKER = re.compile(
-    r"^\s*(?:narrator|voice[- ]?over|vo|host|speaker\s*\d*|scene\s*\d+|intro|outro)\s*"
+    r"^[ \t]*(?:narrator|voice[- ]?over|vo|host|speaker\s*\d*|scene\s*\d+|intro|outro)\s*"
     rf"[:{_DASHES}]\s*",
     re.I | re.M,
 )
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.M)
-_QUOTE = re.compile(r"^\s*>+\s?", re.M)
-_BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+", re.M)
-_RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$", re.M)
-_EMPHASIS = re.compile(r"(\*{1,3}|~~)(?=\S)(.+?)(?<=\S)\1")
-_UNDERSCORES = re.compile(r"(?<!\w)(_{1,3})(?=\S)(.+?)(?<=\S)\1(?!\w)")  # not in snake_case
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.M)
+_QUOTE = re.compile(r"^[ \t]*>+[ \t]?", re.M)
+_BULLET = re.compile(r"^[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+", re.M)
+_RULE = re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$", re.M)
+_EMPHASIS = re.compile(r"(\*{1,3}|~~)(?=\S)(.{1,300}?)(?<=\S)\1")
+_UNDERSCORES = re.compile(r"(?<!\w)(_{1,3})(?=\S)(.{1,300}?)(?<=\S)\1(?!\w)")  # not in snake_case
 _HASHTAG = re.compile(r"(?<![\w&])#(\w)")
 _INLINE_CODE = re.compile(r"`([^`]*)`")
 _STRAY = re.compile(r"[*_~`#|^\\]+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?…)])")
 _EMPTY_PARENS = re.compile(r"\(\s*\)|\[\s*\]")
 _REPEATED_PUNCT = re.compile(r"([,;:])(?:\s*[,;:])+")
+_PAUSE_BEFORE_STOP = re.compile(r"[,;:]+(?=[.!?])")  # "For more, ." once a URL is gone
 
 _ABBREVIATIONS = frozenset(
     [
@@ -131,6 +138,12 @@ def _drop_symbols(text: str) -> str:
     return "".join(kept)
 
 
+def _unless_direction(match: re.Match[str]) -> str:
+    """An aside stays unless it is a stage direction: "(about 4 euros)" is speech,
+    "(pause)" and "*laughs*" are not."""
+    return " " if _DIRECTION.search(match.group(1)) else match.group(0)
+
+
 def _end_items(text: str) -> str:
     """A heading or list item is a sentence of its own when spoken: without a full
     stop, "## Step 1" runs into the line after it."""
@@ -138,7 +151,7 @@ def _end_items(text: str) -> str:
     for i, line in enumerate(lines):
         item = _HEADING.match(line) or _BULLET.match(line)
         stripped = line.rstrip()
-        if item and stripped and stripped[-1].isalnum():
+        if item and stripped and stripped[-1] not in ".!?…:;,":
             lines[i] = stripped + "."
     return "\n".join(lines)
 
@@ -146,17 +159,28 @@ def _end_items(text: str) -> str:
 def clean_for_speech(text: str) -> str:
     """One paragraph as plain spoken text on one line: Markdown, emoji, URLs, e-mail
     addresses, HTML/SSML tags and stage directions removed. Cleaning twice changes
-    nothing. An empty result means there was nothing to say."""
+    nothing (a removal can reveal another, so it runs until nothing changes, at most
+    a few times). An empty result means there was nothing to say."""
+    for _ in range(4):
+        cleaned = _clean_once(text)
+        if cleaned == text:
+            break
+        text = cleaned
+    return text
+
+
+def _clean_once(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = _CODE_FENCE.sub(" ", text)
     text = _IMAGE.sub(" ", text)
     text = _LINK.sub(r"\1", text)
     text = _URL.sub(" ", text)
+    text = _PATH_URL.sub(" ", text)
     text = _EMAIL.sub(" ", text)
     text = _TAG.sub(" ", text)
     text = _BRACKETED.sub(" ", text)
-    text = _DIRECTION_PARENS.sub(" ", text)
-    text = _DIRECTION_STARS.sub(" ", text)
+    text = _PARENS.sub(_unless_direction, text)
+    text = _STARS.sub(_unless_direction, text)
     text = _RULE.sub(" ", text)
     text = _end_items(text)
     text = _HEADING.sub("", text)
@@ -173,6 +197,7 @@ def clean_for_speech(text: str) -> str:
     text = " ".join(text.split())
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
     text = _REPEATED_PUNCT.sub(r"\1", text)
+    text = _PAUSE_BEFORE_STOP.sub("", text)
     text = text.strip(_TRIM)
     return text if any(c.isalnum() for c in text) else ""
 
@@ -200,7 +225,10 @@ def _split_long(sentence: str) -> list[str]:
     head, tail = sentence[:cut].strip(), sentence[cut:].strip()
     if not head or not tail:
         head, tail = sentence[:MAX_SENTENCE_CHARS], sentence[MAX_SENTENCE_CHARS:]
-    return [p for part in (head, tail) for p in _split_long(part.strip(_TRIM)) if p]
+    # The comma stays at the end of the first piece (the voice pauses there); a dash
+    # between the pieces goes.
+    head, tail = head.rstrip(" " + _DASHES), tail.lstrip(_TRIM)
+    return [p for part in (head, tail) if part for p in _split_long(part)]
 
 
 def split_sentences(paragraphs: list[str]) -> list[str]:

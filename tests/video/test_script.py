@@ -140,9 +140,21 @@ def test_an_endpoint_that_is_not_listening_is_transient() -> None:
         write_script(endpoint, REQUEST)
 
 
-def test_a_base_url_that_is_no_url_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="base_url"):
-        write_script(LlmEndpoint(base_url="ftp://example.invalid/v1"), REQUEST)
+def test_a_base_url_that_is_no_url_is_a_config_error_shown_without_secrets() -> None:
+    endpoint = LlmEndpoint(base_url="ftp://user:pass-word@example.invalid/v1?key=k-123")
+    with pytest.raises(ConfigError, match="base_url") as caught:
+        write_script(endpoint, REQUEST)
+    assert "pass-word" not in str(caught.value) and "k-123" not in str(caught.value)
+
+
+def test_a_reply_cut_at_max_tokens_says_so() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = _completion('{"title": "Cats", "narr')
+        answer["choices"][0]["finish_reason"] = "length"
+        return httpx.Response(200, json=answer)
+
+    with pytest.raises(ScriptError, match="cut off at the block's max_tokens, 300"):
+        write_script(LlmEndpoint(max_tokens=300), REQUEST, transport=httpx.MockTransport(handler))
 
 
 def test_an_oversized_answer_is_refused_unread_and_asked_again() -> None:
