@@ -130,6 +130,16 @@ class _OnceHTTP(_OnceConnection, httplib2.HTTPConnectionWithTimeout):
 _ONCE = {"https": _OnceHTTPS, "http": _OnceHTTP}
 
 
+class _OnceHttp(httplib2.Http):
+    """An httplib2.Http whose every connection is a `_OnceConnection`, the ones the token
+    refresh opens included: httplib2 pools connections by host, so a plain one opened for
+    the token endpoint on the same host would otherwise carry the chunks unguarded."""
+
+    def request(self, uri, method="GET", body=None, headers=None, *args, **kwargs):
+        kwargs["connection_type"] = _ONCE[urlsplit(uri).scheme]
+        return super().request(uri, method, body, headers, *args, **kwargs)
+
+
 class GuardedHttp:
     """The transport upload chunks and status queries go on: the channel's credentials
     (a token refreshed before it expires, never after a 401: the caller refreshes and asks
@@ -138,7 +148,7 @@ class GuardedHttp:
 
     def __init__(self, context: Context) -> None:
         self._context = context
-        self._http = plain_http(context.ca_bundle, context.timeout)
+        self._http = plain_http(context.ca_bundle, context.timeout, http_class=_OnceHttp)
         self._authed = google_auth_httplib2.AuthorizedHttp(
             context.credentials, http=self._http, refresh_status_codes=()
         )
@@ -151,7 +161,6 @@ class GuardedHttp:
         headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> tuple[httplib2.Response, bytes]:
-        kwargs["connection_type"] = _ONCE[urlsplit(uri).scheme]
         if isinstance(body, str):
             body = body.encode()
         if body is not None:

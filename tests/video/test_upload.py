@@ -33,7 +33,7 @@ from tests.video.yt_helpers import (
 
 REPO = Path(__file__).resolve().parents[2]
 CHANNEL = "youtube-channel"
-UPLOAD_PATH = r"^/upload/youtube/v3/videos$"
+UPLOAD_PATH = r"/upload/youtube/v3/videos$"  # searched in the path
 
 
 def upload(engine: Engine, service, job: str, video: Path, **kwargs) -> str:
@@ -95,17 +95,16 @@ def test_an_interrupted_upload_is_resumed_by_the_next_run_from_the_database(
 ) -> None:
     job = new_job(app_db, "c" * 64)
     video = video_file(tmp_path)
-    sb.youtube.drop_next_chunk(after_bytes=CHUNK + 4096)  # ... of the second chunk
-    sb.youtube.fail_next_chunk(503, times=5)
+    sb.youtube.drop_next_chunk(after_bytes=4096)
     with pytest.raises(UploadInterrupted) as stopped:
-        upload(app_db, youtube_service(channel_block(sb)), job, video, attempts=2)
+        upload(app_db, youtube_service(channel_block(sb)), job, video, attempts=1)
     assert isinstance(stopped.value, TransientError)  # Prefect retries the task
-    assert "session" not in str(stopped.value).split("kept")[0] or "http" not in str(stopped.value)
     row = upload_row(app_db, job)
     assert row.session_uri and row.video_id is None
+    assert row.session_uri not in str(stopped.value)  # a capability: never in an error
 
     # A new process: only the database knows the session.
-    sb.youtube.fail_next_chunk(503, times=1)  # replaces what is left of the armed faults
+    sb.youtube.fail_next_chunk(503, times=1)
     video_id = upload(app_db, youtube_service(channel_block(sb)), job, video)
 
     assert sb.youtube.content(video_id) == video.read_bytes()
@@ -127,24 +126,24 @@ def test_a_5xx_on_a_chunk_is_followed_by_a_status_query_not_a_blind_resend(
     assert calls["upload.status"] == 2 and calls["upload.chunk"] == 4 + 2
 
 
-def test_a_token_refused_during_the_upload_is_refreshed_and_the_upload_resumes(
+def test_httplib2s_resend_of_a_dropped_chunk_with_an_empty_body_is_refused(
     sb: Sandbox, app_db: Engine, tmp_path: Path
 ) -> None:
     job = new_job(app_db, "e" * 64)
     video = video_file(tmp_path)
-    service = youtube_service(channel_block(sb))
-    # The access token stops working while a chunk is on its way: the library's own
-    # refresh-and-resend would send that chunk again without its body.
-    sb.youtube.drop_next_chunk(after_bytes=CHUNK // 2)
-    with pytest.raises(UploadInterrupted):
-        upload(app_db, service, job, video, attempts=1)
-    sb.youtube.expire_access_tokens()
+    # The server answers the resend as it would any chunk: it waits for the body. httplib2
+    # resends a request whose connection closed without an answer, and the resent file
+    # slice is empty; unguarded, the upload would hang until the timeout, then go on.
+    sb.youtube.drop_next_chunk(after_bytes=CHUNK // 2, drop_resends=False)
+    service = youtube_service(channel_block(sb, timeout_seconds=30.0))
 
     video_id = upload(app_db, service, job, video)
 
     assert sb.youtube.content(video_id) == video.read_bytes()
-    assert the_session(sb)["bytes_sent"] == video.stat().st_size
-    assert sb.youtube.calls()["oauth.token"] == 2
+    session = the_session(sb)
+    assert session["bytes_sent"] == video.stat().st_size
+    assert session["chunks"] == 1 + 3  # the dropped one, then the rest: no empty resend
+    assert sb.youtube.calls()["upload.status"] == 1
 
 
 def test_a_401_answer_to_a_chunk_refreshes_the_token_and_asks_where_the_upload_stands(
@@ -162,15 +161,34 @@ def test_a_401_answer_to_a_chunk_refreshes_the_token_and_asks_where_the_upload_s
     assert calls["oauth.token"] == 2 and calls["upload.status"] == 1
 
 
+YOUTUBE_FIELDS = (
+    "client_id",
+    "client_secret",
+    "refresh_token",
+    "api_endpoint",
+    "token_uri",
+    "ca_bundle",
+    "timeout_seconds",
+    "daily_upload_limit",
+    "daily_unit_limit",
+    "unit_costs",
+)
+
+
 DRIVER = """
 import json, os, sys
 from pathlib import Path
-from blocks.video import YouTubeChannel
+from types import SimpleNamespace
+from pydantic import SecretStr
 from flows.common.db import engine_from_url
 from flows.video.upload import upload_video
 from flows.video.youtube import youtube_service
 args = json.loads(os.environ["UPLOAD_ARGS"])
-service = youtube_service(YouTubeChannel(**args["channel"]))
+fields = args["channel"]
+for secret in ("client_id", "client_secret", "refresh_token"):
+    fields[secret] = SecretStr(fields[secret])
+# The block's fields without importing Prefect: a second process, started quickly.
+service = youtube_service(SimpleNamespace(**fields))
 engine = engine_from_url(args["db"])
 print(upload_video(engine, service, "youtube-channel", args["job"], Path(args["video"]),
                    args["body"], chunk_bytes=args["chunk"]))
@@ -197,7 +215,7 @@ def test_a_process_killed_between_chunks_is_resumed_by_another_one(
         "body": BODY,
         "chunk": CHUNK,
     }
-    delay_ms = 700  # each chunk waits at the server: time to kill the uploader between two
+    delay_ms = 500  # each chunk waits at the server: time to kill the uploader between two
     sb.add_fault(UPLOAD_PATH, method="PUT", delay_ms=delay_ms)
     env = {**os.environ, "UPLOAD_ARGS": json.dumps(args)}
     uploader = subprocess.Popen(
@@ -224,18 +242,6 @@ def test_a_process_killed_between_chunks_is_resumed_by_another_one(
     # From the offset the server reported, not from the last one the killed run recorded.
     assert after["bytes_sent"] - before["bytes_sent"] == video.stat().st_size - before["received"]
     assert sb.youtube.calls()["videos.insert"] == 1
-
-
-YOUTUBE_FIELDS = (
-    "client_id",
-    "client_secret",
-    "refresh_token",
-    "api_endpoint",
-    "token_uri",
-    "ca_bundle",
-    "chunk_bytes",
-    "timeout_seconds",
-)
 
 
 def test_an_upload_over_the_days_budget_is_not_started(
