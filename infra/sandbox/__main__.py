@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import logging
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Callable
@@ -96,7 +97,7 @@ def _run(
             ssl_keyfile=str(files.key),
             **common,
         )
-        servers.append(uvicorn.Server(secure))
+        servers.append(_TlsServer(secure))
     for server in servers:
         register_listener(server.server_state)
     # uvicorn configured its loggers in Config(); deliberate disconnects are not errors.
@@ -104,6 +105,19 @@ def _run(
     seeded = f" (seed: {args.seed})" if args.seed else ""
     print(f"sandbox listening on {urls}{seeded}", file=sys.stderr, flush=True)
     asyncio.run(_serve(servers, on_stop))
+
+
+class _TlsServer(uvicorn.Server):
+    """Closing an idle TLS connection waits for the client's close_notify, which an idle
+    keep-alive client never sends: every stop would sit out the graceful-shutdown timeout.
+    The sandbox is going away, so its TLS connections are cut instead."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for connection in list(self.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
+        await super().shutdown(sockets)
 
 
 async def _serve(servers: list[uvicorn.Server], on_stop: Callable[[], None]) -> None:

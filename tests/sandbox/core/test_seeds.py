@@ -12,6 +12,11 @@ from infra.sandbox.core.client import Sandbox, SandboxError
 from infra.sandbox.services.camera.seeds import DEMO_PASSWORD, DEMO_USERNAME
 from infra.sandbox.services.consent.sites import SITES, secure_origins
 from infra.sandbox.services.notion.seeds import DEMO_DATA_SOURCE_ID, DEMO_DATABASE_ID, DEMO_TOKEN
+from infra.sandbox.services.youtube.seeds import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+)
 
 
 def test_demo_seed_through_the_control_api(sb: Sandbox) -> None:
@@ -59,6 +64,7 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "library",
         "consent",
         "cookieapi",
+        "youtube",
     }
     env = seeded["env"]
     library = Path(env.pop("AUDIOBOOK_LIBRARY"))
@@ -87,6 +93,12 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "COOKIE_SCAN_SECURE_ORIGINS": ",".join(secure_origins(sb.port)),
         "COOKIE_SCHEDULE_API_URL": f"{sb.base_url}/cookieapi/schedules",
         "COOKIE_SCHEDULE_API_TOKEN": "sandbox-cookie-api-token",
+        "YOUTUBE_CLIENT_ID": DEMO_CLIENT_ID,
+        "YOUTUBE_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+        "YOUTUBE_REFRESH_TOKEN": DEMO_REFRESH_TOKEN,
+        "YOUTUBE_API_ENDPOINT": f"{sb.secure_url}/youtube",
+        "YOUTUBE_TOKEN_URI": f"{sb.secure_url}/youtube/token",
+        "YOUTUBE_CA_BUNDLE": sb.ca_bundle,
     }
     assert [s["domain"] for s in seeded["consent"]["sites"]] == [s.domain for s in SITES]
 

@@ -27,6 +27,7 @@ SERVICES = [
     "notion",
     "qbittorrent",
     "webhooks",
+    "youtube",
 ]
 WITH_CONTROL = {
     "camera",
@@ -37,7 +38,9 @@ WITH_CONTROL = {
     "notion",
     "qbittorrent",
     "webhooks",
+    "youtube",
 }
+SECURE = {"youtube"}
 GOOD = """
 from fastapi import APIRouter
 from infra.sandbox.core.service import Service
@@ -58,7 +61,7 @@ def test_discovery_finds_exactly_the_service_folders() -> None:
 
 def test_every_service_is_mounted_with_its_routes_control_routes_and_client(sb: Sandbox) -> None:
     mounted = set(httpx.get(f"{sb.base_url}/_sandbox/openapi.json").json()["paths"])
-    core = Core(threading.RLock(), Clock(), sb.base_url)
+    core = Core(threading.RLock(), Clock(), sb.base_url, sb.secure_url, sb.ca_bundle)
     for found in discover():
         service = found(core)
         public = {f"/{found.name}{r.path_format}" for r in service.routes().routes}
@@ -70,7 +73,9 @@ def test_every_service_is_mounted_with_its_routes_control_routes_and_client(sb: 
             assert paths and paths <= mounted, found.name
         client = getattr(sb, found.name)
         assert isinstance(client, found.client) and isinstance(client, ServiceClient)
-        assert client.base_url == f"{sb.base_url}/{found.name}"
+        assert found.secure == (found.name in SECURE), found.name
+        root = sb.secure_url if found.secure else sb.base_url
+        assert client.base_url == service.base_url == f"{root}/{found.name}"
 
 
 @pytest.fixture

@@ -278,8 +278,8 @@ class YouTubeState:
 
     def start_thumbnail(self, params: dict[str, str], total: int | None) -> Session:
         with self.lock:
-            self._thumbnail_target(params)
             self.charge("thumbnails.set")
+            self._thumbnail_target(params)
             return self._new_session("thumbnail", params, {}, total)
 
     def _new_session(
@@ -449,8 +449,7 @@ class YouTubeState:
     def set_thumbnail(self, params: dict[str, str], image: bytes) -> dict[str, Any]:
         """``thumbnails.set`` in one request (``uploadType=media``)."""
         with self.lock:
-            self._thumbnail_target(params)
-            self.charge("thumbnails.set")
+            self.charge("thumbnails.set")  # refused requests cost their units too
             return self._finish_thumbnail(params, image)
 
     def _finish_thumbnail(self, params: dict[str, str], image: bytes) -> dict[str, Any]:
