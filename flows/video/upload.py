@@ -366,6 +366,9 @@ class _Upload:
                     return self.finish(resource)
                 progressed = request.resumable_progress > offset
                 offset = request.resumable_progress
+                if request.resumable_uri != session:  # a 308 may move the session
+                    session = request.resumable_uri
+                    _update(self.engine, self.job_key, session_uri=session)
                 _update(self.engine, self.job_key, bytes_confirmed=offset)
                 if progressed:
                     failures = 0

@@ -25,6 +25,13 @@ from tests.video.yt_helpers import BODY, CHUNK, channel_block, new_job, video_fi
 CHANNEL = "youtube-channel"
 
 
+@pytest.fixture
+def db(local_app_db) -> Engine:
+    """SQLite only: these tests are about the protocol; the SQL runs on both databases in
+    the tests that take `app_db`."""
+    return local_app_db.engine
+
+
 def reading(video_id: str, views: int | None, likes: int | None = 1) -> dict:
     raw = {"viewCount": str(views)} if views is not None else {}
     return {
@@ -67,21 +74,21 @@ def test_the_table_lists_the_most_viewed_first_and_keeps_titles_from_breaking_it
 
 
 def test_statistics_are_fetched_in_batches_of_50_and_charged_before_each_call(
-    sb: Sandbox, app_db: Engine, tmp_path: Path
+    sb: Sandbox, db: Engine, tmp_path: Path
 ) -> None:
     service = youtube_service(channel_block(sb))
     uploaded = []
     for n in range(2):
-        job = new_job(app_db, f"{n}" * 64)
+        job = new_job(db, f"{n}" * 64)
         video = video_file(tmp_path, size=1000, name=f"v{n}.mp4")
-        uploaded.append(upload_video(app_db, service, CHANNEL, job, video, BODY, chunk_bytes=CHUNK))
+        uploaded.append(upload_video(db, service, CHANNEL, job, video, BODY, chunk_bytes=CHUNK))
     sb.youtube.set_statistics(uploaded[0], views=1234, likes=56, comments=7, favorites=0)
-    with app_db.connect() as conn:
+    with db.connect() as conn:
         assert uploaded_video_ids(conn) == uploaded
     # 49 ids YouTube does not know (deleted videos) push the list past one batch.
     ids = [*uploaded, *(f"gone{n:07d}" for n in range(49))]
 
-    rows = fetch_statistics(service, ids, engine=app_db, channel_name=CHANNEL)
+    rows = fetch_statistics(service, ids, engine=db, channel_name=CHANNEL)
 
     assert sb.youtube.calls()["videos.list"] == 2
     by_id = {row["video_id"]: row for row in rows}
@@ -95,15 +102,15 @@ def test_statistics_are_fetched_in_batches_of_50_and_charged_before_each_call(
         "raw": None,
     }
     assert by_id[uploaded[0]]["raw"]["viewCount"] == "1234"
-    with app_db.connect() as conn:
+    with db.connect() as conn:
         assert quota.used(conn, CHANNEL, UNITS) == 2
 
 
-def test_statistics_stop_at_the_days_unit_budget(sb: Sandbox, app_db: Engine) -> None:
+def test_statistics_stop_at_the_days_unit_budget(sb: Sandbox, db: Engine) -> None:
     service = youtube_service(channel_block(sb, daily_unit_limit=1))
     ids = [f"v{n:010d}" for n in range(60)]
 
     with pytest.raises(QuotaExhausted):
-        fetch_statistics(service, ids, engine=app_db, channel_name=CHANNEL)
+        fetch_statistics(service, ids, engine=db, channel_name=CHANNEL)
 
     assert sb.youtube.calls()["videos.list"] == 1

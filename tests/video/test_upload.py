@@ -36,6 +36,13 @@ CHANNEL = "youtube-channel"
 UPLOAD_PATH = r"/upload/youtube/v3/videos$"  # searched in the path
 
 
+@pytest.fixture
+def db(local_app_db) -> Engine:
+    """SQLite only: these tests are about the protocol; the SQL runs on both databases in
+    the tests that take `app_db`."""
+    return local_app_db.engine
+
+
 def upload(engine: Engine, service, job: str, video: Path, **kwargs) -> str:
     kwargs.setdefault("backoff_seconds", 0)
     return upload_video(engine, service, CHANNEL, job, video, BODY, chunk_bytes=CHUNK, **kwargs)
@@ -74,14 +81,14 @@ def test_a_video_is_uploaded_in_chunks_once_and_a_rerun_makes_no_call(
 
 
 def test_a_connection_dropped_in_the_middle_of_a_chunk_resumes_and_sends_only_the_rest(
-    sb: Sandbox, app_db: Engine, tmp_path: Path
+    sb: Sandbox, db: Engine, tmp_path: Path
 ) -> None:
     service = youtube_service(channel_block(sb))
-    job = new_job(app_db, "b" * 64)
+    job = new_job(db, "b" * 64)
     video = video_file(tmp_path)
     sb.youtube.drop_next_chunk(after_bytes=100_000)  # mid-way through the first chunk
 
-    video_id = upload(app_db, service, job, video)
+    video_id = upload(db, service, job, video)
 
     assert sb.youtube.content(video_id) == video.read_bytes()
     # The server kept the dropped chunk's first 100,000 bytes; every other byte went once.
@@ -91,21 +98,21 @@ def test_a_connection_dropped_in_the_middle_of_a_chunk_resumes_and_sends_only_th
 
 
 def test_an_interrupted_upload_is_resumed_by_the_next_run_from_the_database(
-    sb: Sandbox, app_db: Engine, tmp_path: Path
+    sb: Sandbox, db: Engine, tmp_path: Path
 ) -> None:
-    job = new_job(app_db, "c" * 64)
+    job = new_job(db, "c" * 64)
     video = video_file(tmp_path)
     sb.youtube.drop_next_chunk(after_bytes=4096)
     with pytest.raises(UploadInterrupted) as stopped:
-        upload(app_db, youtube_service(channel_block(sb)), job, video, attempts=1)
+        upload(db, youtube_service(channel_block(sb)), job, video, attempts=1)
     assert isinstance(stopped.value, TransientError)  # Prefect retries the task
-    row = upload_row(app_db, job)
+    row = upload_row(db, job)
     assert row.session_uri and row.video_id is None
     assert row.session_uri not in str(stopped.value)  # a capability: never in an error
 
     # A new process: only the database knows the session.
     sb.youtube.fail_next_chunk(503, times=1)
-    video_id = upload(app_db, youtube_service(channel_block(sb)), job, video)
+    video_id = upload(db, youtube_service(channel_block(sb)), job, video)
 
     assert sb.youtube.content(video_id) == video.read_bytes()
     assert sb.youtube.calls()["videos.insert"] == 1
@@ -113,13 +120,13 @@ def test_an_interrupted_upload_is_resumed_by_the_next_run_from_the_database(
 
 
 def test_a_5xx_on_a_chunk_is_followed_by_a_status_query_not_a_blind_resend(
-    sb: Sandbox, app_db: Engine, tmp_path: Path
+    sb: Sandbox, db: Engine, tmp_path: Path
 ) -> None:
-    job = new_job(app_db, "d" * 64)
+    job = new_job(db, "d" * 64)
     video = video_file(tmp_path)
     sb.youtube.fail_next_chunk(503, times=2)
 
-    video_id = upload(app_db, youtube_service(channel_block(sb)), job, video)
+    video_id = upload(db, youtube_service(channel_block(sb)), job, video)
 
     assert sb.youtube.content(video_id) == video.read_bytes()
     calls = sb.youtube.calls()
@@ -127,9 +134,9 @@ def test_a_5xx_on_a_chunk_is_followed_by_a_status_query_not_a_blind_resend(
 
 
 def test_httplib2s_resend_of_a_dropped_chunk_with_an_empty_body_is_refused(
-    sb: Sandbox, app_db: Engine, tmp_path: Path
+    sb: Sandbox, db: Engine, tmp_path: Path
 ) -> None:
-    job = new_job(app_db, "e" * 64)
+    job = new_job(db, "e" * 64)
     video = video_file(tmp_path)
     # The server answers the resend as it would any chunk: it waits for the body. httplib2
     # resends a request whose connection closed without an answer, and the resent file
@@ -137,7 +144,7 @@ def test_httplib2s_resend_of_a_dropped_chunk_with_an_empty_body_is_refused(
     sb.youtube.drop_next_chunk(after_bytes=CHUNK // 2, drop_resends=False)
     service = youtube_service(channel_block(sb, timeout_seconds=30.0))
 
-    video_id = upload(app_db, service, job, video)
+    video_id = upload(db, service, job, video)
 
     assert sb.youtube.content(video_id) == video.read_bytes()
     session = the_session(sb)
@@ -147,14 +154,14 @@ def test_httplib2s_resend_of_a_dropped_chunk_with_an_empty_body_is_refused(
 
 
 def test_a_401_answer_to_a_chunk_refreshes_the_token_and_asks_where_the_upload_stands(
-    sb: Sandbox, app_db: Engine, tmp_path: Path
+    sb: Sandbox, db: Engine, tmp_path: Path
 ) -> None:
-    job = new_job(app_db, "f" * 64)
+    job = new_job(db, "f" * 64)
     video = video_file(tmp_path)
     service = youtube_service(channel_block(sb))
     sb.add_fault(UPLOAD_PATH, method="PUT", status=401, times=1)
 
-    video_id = upload(app_db, service, job, video)
+    video_id = upload(db, service, job, video)
 
     assert sb.youtube.content(video_id) == video.read_bytes()
     calls = sb.youtube.calls()
@@ -245,18 +252,18 @@ def test_a_process_killed_between_chunks_is_resumed_by_another_one(
 
 
 def test_an_upload_over_the_days_budget_is_not_started(
-    sb: Sandbox, app_db: Engine, tmp_path: Path
+    sb: Sandbox, db: Engine, tmp_path: Path
 ) -> None:
     service = youtube_service(channel_block(sb, daily_upload_limit=1))
     video = video_file(tmp_path, size=1000)
-    upload(app_db, service, new_job(app_db, "1" * 64), video)
+    upload(db, service, new_job(db, "1" * 64), video)
 
     with pytest.raises(QuotaExhausted) as refused:
-        upload(app_db, service, new_job(app_db, "2" * 64), video)
+        upload(db, service, new_job(db, "2" * 64), video)
 
     assert refused.value.bucket == UPLOADS and refused.value.reset_at == quota.next_reset()
     assert sb.youtube.calls()["videos.insert"] == 1
-    assert upload_row(app_db, "2" * 64).session_uri is None
+    assert upload_row(db, "2" * 64).session_uri is None
 
 
 def test_youtubes_upload_limit_is_not_retried_the_same_day(
@@ -278,15 +285,15 @@ def test_youtubes_upload_limit_is_not_retried_the_same_day(
 
 
 def test_a_revoked_refresh_token_is_a_config_error_naming_the_block_without_retries(
-    sb: Sandbox, app_db: Engine, tmp_path: Path
+    sb: Sandbox, db: Engine, tmp_path: Path
 ) -> None:
     block = channel_block(sb)
     sb.youtube.revoke()
-    job = new_job(app_db, "4" * 64)
+    job = new_job(db, "4" * 64)
 
     with pytest.raises(ConfigError) as refused:
         upload_video(
-            app_db,
+            db,
             youtube_service(block, block_name="my-channel"),
             "my-channel",
             job,
@@ -303,39 +310,39 @@ def test_a_revoked_refresh_token_is_a_config_error_naming_the_block_without_retr
 
 
 def test_the_thumbnail_is_set_once_and_charged_before_the_call(
-    sb: Sandbox, app_db: Engine, tmp_path: Path
+    sb: Sandbox, db: Engine, tmp_path: Path
 ) -> None:
     service = youtube_service(channel_block(sb))
-    job = new_job(app_db, "5" * 64)
-    video_id = upload(app_db, service, job, video_file(tmp_path, size=1000))
+    job = new_job(db, "5" * 64)
+    video_id = upload(db, service, job, video_file(tmp_path, size=1000))
     thumbnail = tmp_path / "thumb.jpg"
     thumbnail.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(5000))
 
-    set_thumbnail(app_db, service, job, video_id, thumbnail)
-    set_thumbnail(app_db, service, job, video_id, thumbnail)
+    set_thumbnail(db, service, job, video_id, thumbnail)
+    set_thumbnail(db, service, job, video_id, thumbnail)
 
     assert sb.youtube.videos()[0]["thumbnail_size"] == thumbnail.stat().st_size
     assert sb.youtube.calls()["thumbnails.set"] == 1
-    assert upload_row(app_db, job).thumbnail_set
-    with app_db.connect() as conn:
+    assert upload_row(db, job).thumbnail_set
+    with db.connect() as conn:
         assert quota.used(conn, CHANNEL, UNITS) == 50
 
 
 def test_a_thumbnail_youtube_would_refuse_or_cannot_pay_for_makes_no_call(
-    sb: Sandbox, app_db: Engine, tmp_path: Path
+    sb: Sandbox, db: Engine, tmp_path: Path
 ) -> None:
     service = youtube_service(channel_block(sb, daily_unit_limit=40))
-    job = new_job(app_db, "6" * 64)
-    video_id = upload(app_db, service, job, video_file(tmp_path, size=1000))
+    job = new_job(db, "6" * 64)
+    video_id = upload(db, service, job, video_file(tmp_path, size=1000))
     big = tmp_path / "big.jpg"
     big.write_bytes(b"\xff\xd8\xff\xe0" + bytes(2 * 1024 * 1024))
     small = tmp_path / "small.jpg"
     small.write_bytes(b"\xff\xd8\xff\xe0" + bytes(100))
 
     with pytest.raises(UploadError, match=r"big\.jpg"):
-        set_thumbnail(app_db, service, job, video_id, big)
+        set_thumbnail(db, service, job, video_id, big)
     with pytest.raises(QuotaExhausted):
-        set_thumbnail(app_db, service, job, video_id, small)  # 50 units > 40
+        set_thumbnail(db, service, job, video_id, small)  # 50 units > 40
 
     assert sb.youtube.calls().get("thumbnails.set", 0) == 0
-    assert not upload_row(app_db, job).thumbnail_set
+    assert not upload_row(db, job).thumbnail_set
