@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -249,6 +250,35 @@ def test_a_process_killed_between_chunks_is_resumed_by_another_one(
     # From the offset the server reported, not from the last one the killed run recorded.
     assert after["bytes_sent"] - before["bytes_sent"] == video.stat().st_size - before["received"]
     assert sb.youtube.calls()["videos.insert"] == 1
+
+
+def test_two_runs_of_one_job_at_once_start_one_upload(
+    sb: Sandbox, db: Engine, tmp_path: Path
+) -> None:
+    job = new_job(db, "7" * 64)
+    video = video_file(tmp_path)
+    block = channel_block(sb)
+    sb.add_fault(UPLOAD_PATH, method="POST", delay_ms=400)  # both runs overlap
+    outcomes: list[object] = []
+
+    def run() -> None:
+        try:
+            outcomes.append(upload(db, youtube_service(block), job, video))
+        except UploadInterrupted as exc:
+            outcomes.append(exc)
+
+    runs = [threading.Thread(target=run) for _ in range(2)]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join(30)
+
+    (video_id,) = [o for o in outcomes if isinstance(o, str)]
+    (other,) = [o for o in outcomes if isinstance(o, UploadInterrupted)]
+    assert "another run" in str(other)
+    assert sb.youtube.calls()["videos.insert"] == 1
+    # The retry of the run that stepped aside finds the video.
+    assert upload(db, youtube_service(block), job, video) == video_id
 
 
 def test_an_upload_over_the_days_budget_is_not_started(
