@@ -45,6 +45,7 @@ from googleapiclient.discovery import Resource
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from flows.common.errors import PermanentError, TransientError
 from flows.common.times import as_utc, utcnow
@@ -538,37 +539,39 @@ def upload_video(
 
 
 def _record(engine: Engine, upload: _Upload, digest: str) -> Any:
-    """The job's upload row, made if this is its first attempt."""
+    """The job's upload row, made if this is its first attempt (by one of two runs at
+    once: the other finds it)."""
+    where = video_uploads.c.job_key == upload.job_key
     with engine.begin() as conn:
         job = conn.execute(
             select(video_jobs.c.job_key).where(video_jobs.c.job_key == upload.job_key)
         ).first()
         if job is None:
             raise UploadError(f"no video job {upload.job_key} to upload for")
-        row = conn.execute(
-            select(video_uploads).where(video_uploads.c.job_key == upload.job_key)
-        ).first()
-        if row is None:
-            now = utcnow()
-            conn.execute(
-                insert(video_uploads).values(
-                    job_key=upload.job_key,
-                    channel=upload.channel,
-                    file_path=str(upload.video),
-                    file_size=upload.size,
-                    file_sha256=digest,
-                    session_uri=None,
-                    bytes_confirmed=0,
-                    video_id=None,
-                    thumbnail_set=False,
-                    started_at=now,
-                    updated_at=now,
+        row = conn.execute(select(video_uploads).where(where)).first()
+        if row is not None:
+            return row
+        now = utcnow()
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(video_uploads).values(
+                        job_key=upload.job_key,
+                        channel=upload.channel,
+                        file_path=str(upload.video),
+                        file_size=upload.size,
+                        file_sha256=digest,
+                        session_uri=None,
+                        bytes_confirmed=0,
+                        video_id=None,
+                        thumbnail_set=False,
+                        started_at=now,
+                        updated_at=now,
+                    )
                 )
-            )
-            row = conn.execute(
-                select(video_uploads).where(video_uploads.c.job_key == upload.job_key)
-            ).first()
-    return row
+        except IntegrityError:  # the other run made it a moment ago
+            pass
+        return conn.execute(select(video_uploads).where(where)).first()
 
 
 def set_thumbnail(
