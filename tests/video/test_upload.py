@@ -26,6 +26,7 @@ from tests.video.yt_helpers import (
     BODY,
     CHUNK,
     channel_block,
+    is_next_reset,
     new_job,
     sha256,
     upload_row,
@@ -291,7 +292,7 @@ def test_an_upload_over_the_days_budget_is_not_started(
     with pytest.raises(QuotaExhausted) as refused:
         upload(db, service, new_job(db, "2" * 64), video)
 
-    assert refused.value.bucket == UPLOADS and refused.value.reset_at == quota.next_reset()
+    assert refused.value.bucket == UPLOADS and is_next_reset(refused.value.reset_at)
     assert sb.youtube.calls()["videos.insert"] == 1
     assert upload_row(db, "2" * 64).session_uri is None
 
@@ -307,7 +308,7 @@ def test_youtubes_upload_limit_is_not_retried_the_same_day(
     for _ in range(2):
         with pytest.raises(QuotaExhausted) as refused:
             upload(app_db, service, job, video)
-        assert refused.value.reset_at == quota.next_reset()
+        assert is_next_reset(refused.value.reset_at)
 
     assert sb.youtube.calls()["videos.insert"] == 1  # the second run asked nothing
     with app_db.connect() as conn:
@@ -376,3 +377,23 @@ def test_a_thumbnail_youtube_would_refuse_or_cannot_pay_for_makes_no_call(
 
     assert sb.youtube.calls().get("thumbnails.set", 0) == 0
     assert not upload_row(db, job).thumbnail_set
+
+
+def test_youtubes_quota_exceeded_on_a_thumbnail_is_not_asked_again_that_day(
+    sb: Sandbox, db: Engine, tmp_path: Path
+) -> None:
+    service = youtube_service(channel_block(sb))
+    job = new_job(db, "8" * 64)
+    video_id = upload(db, service, job, video_file(tmp_path, size=1000))
+    thumbnail = tmp_path / "thumb.jpg"
+    thumbnail.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(100))
+    sb.youtube.set_quota(units_remaining=10)  # another client of the project spent the rest
+
+    for _ in range(2):
+        with pytest.raises(QuotaExhausted) as refused:
+            set_thumbnail(db, service, job, video_id, thumbnail)
+        assert refused.value.bucket == UNITS and is_next_reset(refused.value.reset_at)
+
+    assert sb.youtube.calls()["thumbnails.set"] == 1
+    with db.connect() as conn:
+        assert quota.used(conn, CHANNEL, UNITS) == 10_000
