@@ -64,6 +64,7 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "library",
         "consent",
         "cookieapi",
+        "llm",
         "youtube",
     }
     env = seeded["env"]
@@ -93,6 +94,9 @@ def test_the_demo_env_points_the_product_at_this_sandbox(sb: Sandbox) -> None:
         "COOKIE_SCAN_SECURE_ORIGINS": ",".join(secure_origins(sb.port)),
         "COOKIE_SCHEDULE_API_URL": f"{sb.base_url}/cookieapi/schedules",
         "COOKIE_SCHEDULE_API_TOKEN": "sandbox-cookie-api-token",
+        "LLM_URL": f"{sb.base_url}/llm/v1",
+        "LLM_MODEL": "sandbox-writer",
+        "LLM_API_KEY": "sandbox-llm-key",
         "YOUTUBE_CLIENT_ID": DEMO_CLIENT_ID,
         "YOUTUBE_CLIENT_SECRET": DEMO_CLIENT_SECRET,
         "YOUTUBE_REFRESH_TOKEN": DEMO_REFRESH_TOKEN,

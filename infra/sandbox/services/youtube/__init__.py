@@ -29,7 +29,7 @@ class YouTubeService(Service):
 
     def __init__(self, core: Core) -> None:
         super().__init__(core)
-        self.state = YouTubeState(self.lock, self.clock)
+        self.state = YouTubeState(self.lock)  # its own clock: see YouTubeState
 
     def routes(self) -> APIRouter:
         return routes.build_router(self.state)

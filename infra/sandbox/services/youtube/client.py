@@ -1,8 +1,24 @@
-"""``sb.youtube``: the fake YouTube's endpoints and control calls."""
+"""``sb.youtube``: the fake YouTube's endpoints and control calls.
+
+The product's client talks to it unchanged, configured from the seed env (YOUTUBE_*):
+``httplib2.Http(ca_certs=YOUTUBE_CA_BUNDLE, timeout=...)`` with 308 removed from its
+``redirect_codes`` (as ``googleapiclient.http.build_http`` does: 308 is "resume
+incomplete" here), wrapped in ``google_auth_httplib2.AuthorizedHttp`` with
+``google.oauth2.credentials.Credentials(token_uri=YOUTUBE_TOKEN_URI, ...)``, and
+``build("youtube", "v3", static_discovery=True, client_options={"api_endpoint":
+YOUTUBE_API_ENDPOINT})``.
+
+What a dropped chunk looks like to that client: ``http.client.RemoteDisconnected`` when
+the whole chunk was already handed to the kernel, ``ssl.SSLEOFError`` (or another
+``OSError``) when it was still sending; either way ``next_chunk()`` marks itself in error
+and its next call sends the status query (``bytes */N``) and resumes from the server's
+``Range``.
+"""
 
 from __future__ import annotations
 
 import base64
+from datetime import datetime
 from typing import Any
 
 from infra.sandbox.core.service import ServiceClient
@@ -63,7 +79,8 @@ class YouTubeClient(ServiceClient):
         return base64.b64decode(self._call("GET", f"/videos/{video_id}/content")["content"])
 
     def quota(self) -> dict[str, Any]:
-        """``units_remaining``, ``uploads_remaining`` and the ``costs`` per method."""
+        """``units_remaining``, ``uploads_remaining``, ``daily_units``, ``daily_uploads``,
+        the ``costs`` per method, the Pacific ``quota_day`` and ``next_reset`` (ISO, UTC)."""
         return self.state()["quota"]
 
     def set_quota(
@@ -71,13 +88,27 @@ class YouTubeClient(ServiceClient):
         units_remaining: int | None = None,
         uploads_remaining: int | None = None,
         costs: dict[str, int] | None = None,
+        *,
+        daily_units: int | None = None,
+        daily_uploads: int | None = None,
     ) -> dict[str, Any]:
+        """What is left today (``*_remaining``) and what the next quota day restores
+        (``daily_*``); ``costs`` in units per method (``videos.insert`` costs 0 units by
+        default: it spends the upload bucket)."""
         body = {
             "units_remaining": units_remaining,
             "uploads_remaining": uploads_remaining,
+            "daily_units": daily_units,
+            "daily_uploads": daily_uploads,
             "costs": costs,
         }
         return self._call("POST", "/quota", json=body)
+
+    def set_clock(self, now: datetime | str | None) -> dict[str, Any]:
+        """Fix YouTube's clock (quota day, token expiry) at ``now``, or free it with None:
+        past Pacific midnight the day's quota is whole again."""
+        value = now.isoformat() if isinstance(now, datetime) else now
+        return self._call("POST", "/clock", json={"now": value})
 
     def revoke(self, refresh_token: str | None = None) -> list[str]:
         """Revoke a refresh token (all when None): the token endpoint answers

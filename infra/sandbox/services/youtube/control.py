@@ -4,7 +4,9 @@ GET  /config                 {"api_endpoint", "token_uri", "ca_bundle"}
 POST /channels               {"client_id", "client_secret", "refresh_token"}: accept them
 GET  /state                  calls per method, quota, videos (size, sha256...), sessions
 GET  /videos/{id}/content    {"content": base64 of the uploaded bytes}
-POST /quota                  {"units_remaining"?, "uploads_remaining"?, "costs"?}
+POST /quota                  {"units_remaining"?, "uploads_remaining"?, "daily_units"?,
+                             "daily_uploads"?, "costs"?}: left now / restored at the reset
+POST /clock                  {"now": ISO | null}: YouTube's clock (quota day, token expiry)
 POST /revoke                 {"refresh_token"?: one, else all}: refresh fails invalid_grant
 POST /expire-tokens          every access token is refused from now on (401)
 POST /drop-next-chunk        {"after_bytes": K, "drop_resends": true}: the next chunk PUT
@@ -23,6 +25,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
+from infra.sandbox.core.clock import iso_ms, parse_iso_ms
 from infra.sandbox.services.youtube.state import YouTubeState
 
 
@@ -37,7 +40,14 @@ class Quota(BaseModel):
     model_config = ConfigDict(extra="forbid")
     units_remaining: int | None = Field(default=None, ge=0)
     uploads_remaining: int | None = Field(default=None, ge=0)
+    daily_units: int | None = Field(default=None, ge=0)
+    daily_uploads: int | None = Field(default=None, ge=0)
     costs: dict[str, int] | None = None
+
+
+class Now(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    now: str | None = None
 
 
 class Revoke(BaseModel):
@@ -92,13 +102,26 @@ def build_router(state: YouTubeState, config: dict[str, str | None]) -> APIRoute
     @router.post("/quota")
     async def quota(spec: Quota) -> dict[str, Any]:
         with state.lock:
+            state.roll_quota_day()
+            if spec.daily_units is not None:
+                state.daily_units = spec.daily_units
+            if spec.daily_uploads is not None:
+                state.daily_uploads = spec.daily_uploads
             if spec.units_remaining is not None:
                 state.units_remaining = spec.units_remaining
             if spec.uploads_remaining is not None:
                 state.uploads_remaining = spec.uploads_remaining
             if spec.costs is not None:
                 state.costs.update(spec.costs)
-            return state.describe()["quota"]
+            return state.quota()
+
+    @router.post("/clock")
+    async def clock(spec: Now) -> dict[str, Any]:
+        try:
+            state.clock.set(parse_iso_ms(spec.now) if spec.now else None)
+        except ValueError as exc:
+            raise HTTPException(400, f"invalid now: {exc}") from exc
+        return {"now": iso_ms(state.clock.now_ms()), "quota": state.quota()}
 
     @router.post("/revoke")
     async def revoke(spec: Revoke) -> dict[str, list[str]]:

@@ -16,8 +16,9 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from infra.sandbox.core.clock import Clock
 from infra.sandbox.services.youtube import errors
@@ -30,6 +31,8 @@ DEFAULT_UNITS = 10_000
 DEFAULT_UPLOADS = 100
 #: Units per call. videos.insert is counted in its own bucket (``uploads_remaining``).
 DEFAULT_COSTS = {"videos.list": 1, "thumbnails.set": 50, "videos.insert": 0}
+#: YouTube's quota day starts at midnight Pacific time.
+QUOTA_ZONE = ZoneInfo("America/Los_Angeles")
 CHANNEL_ID = "UCsandbox0000000000000001"
 CHANNEL_TITLE = "Sandbox channel"
 _RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
@@ -44,6 +47,18 @@ _STAT_FIELDS = {
 
 def _rfc3339(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def quota_day(ms: int) -> str:
+    """The quota day (Pacific date) an instant falls in."""
+    return datetime.fromtimestamp(ms / 1000, QUOTA_ZONE).date().isoformat()
+
+
+def next_reset(ms: int) -> datetime:
+    """The next Pacific midnight after an instant, in UTC."""
+    local = datetime.fromtimestamp(ms / 1000, QUOTA_ZONE)
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time())
+    return midnight.replace(tzinfo=QUOTA_ZONE).astimezone(UTC)
 
 
 def _etag(*parts: Any) -> str:
@@ -101,21 +116,28 @@ class ChunkFault:
 
 
 class YouTubeState:
-    def __init__(self, lock: threading.RLock, clock: Clock) -> None:
+    """``clock`` is the service's own (tokens expire and the quota day turns by it), so a
+    test can move YouTube to the next quota day without moving other services."""
+
+    def __init__(self, lock: threading.RLock, clock: Clock | None = None) -> None:
         self.lock = lock
-        self.clock = clock
+        self.clock = clock or Clock()
         self.reset()
 
     def reset(self) -> None:
         with self.lock:
+            self.clock.set(None)
             self.clients: dict[str, OAuthClient] = {}
             self.revoked: set[str] = set()
             self.tokens: dict[str, AccessToken] = {}
             self.sessions: dict[str, Session] = {}
             self.videos: dict[str, Video] = {}
             self.calls: dict[str, int] = {}
+            self.daily_units = DEFAULT_UNITS
+            self.daily_uploads = DEFAULT_UPLOADS
             self.units_remaining = DEFAULT_UNITS
             self.uploads_remaining = DEFAULT_UPLOADS
+            self.quota_day = quota_day(self.clock.now_ms())
             self.costs = dict(DEFAULT_COSTS)
             self.chunk_faults: list[ChunkFault] = []
 
@@ -167,6 +189,28 @@ class YouTubeState:
                 video.statistics[_STAT_FIELDS[name]] = str(value)
             return dict(video.statistics)
 
+    def roll_quota_day(self) -> None:
+        """On the first call of a new Pacific day, the day's budgets are whole again."""
+        with self.lock:
+            today = quota_day(self.clock.now_ms())
+            if today != self.quota_day:
+                self.quota_day = today
+                self.units_remaining = self.daily_units
+                self.uploads_remaining = self.daily_uploads
+
+    def quota(self) -> dict[str, Any]:
+        with self.lock:
+            self.roll_quota_day()
+            return {
+                "units_remaining": self.units_remaining,
+                "uploads_remaining": self.uploads_remaining,
+                "daily_units": self.daily_units,
+                "daily_uploads": self.daily_uploads,
+                "costs": dict(self.costs),
+                "quota_day": self.quota_day,
+                "next_reset": next_reset(self.clock.now_ms()).isoformat(),
+            }
+
     def count(self, method: str) -> None:
         with self.lock:
             self.calls[method] = self.calls.get(method, 0) + 1
@@ -175,11 +219,7 @@ class YouTubeState:
         with self.lock:
             return {
                 "calls": dict(self.calls),
-                "quota": {
-                    "units_remaining": self.units_remaining,
-                    "uploads_remaining": self.uploads_remaining,
-                    "costs": dict(self.costs),
-                },
+                "quota": self.quota(),
                 "videos": [self._describe_video(v) for v in self.videos.values()],
                 "sessions": [
                     {
@@ -253,6 +293,7 @@ class YouTubeState:
     def charge(self, method: str) -> None:
         """Spend the method's units (403 quotaExceeded when the day's budget cannot)."""
         with self.lock:
+            self.roll_quota_day()
             cost = self.costs.get(method, 0)
             if cost > self.units_remaining:
                 raise errors.quota_exceeded()
@@ -270,6 +311,7 @@ class YouTubeState:
             )
         check_metadata(metadata, self.clock.now_ms())
         with self.lock:
+            self.roll_quota_day()
             if self.uploads_remaining <= 0:
                 raise errors.upload_limit_exceeded()
             self.charge("videos.insert")

@@ -108,11 +108,9 @@ def test_upload_thumbnail_and_statistics_with_the_real_client(
     calls = sb.youtube.calls()
     assert calls["videos.insert"] == 1 and calls["upload.chunk"] == 3
     assert calls["thumbnails.set"] == 1 and calls["videos.list"] == 1
-    assert sb.youtube.quota() == {
-        "units_remaining": 10_000 - 50 - 1,
-        "uploads_remaining": 99,
-        "costs": {"videos.list": 1, "thumbnails.set": 50, "videos.insert": 0},
-    }
+    quota = sb.youtube.quota()
+    assert quota["units_remaining"] == 10_000 - 50 - 1 and quota["uploads_remaining"] == 99
+    assert quota["costs"] == {"videos.list": 1, "thumbnails.set": 50, "videos.insert": 0}
 
 
 def test_a_connection_dropped_mid_chunk_then_the_resume_sends_only_the_rest(
@@ -159,6 +157,22 @@ def test_quota_errors_carry_youtubes_reasons(
         youtube(env).videos().list(part="statistics", id="x").execute()
     assert units.value.status_code == 403
     assert units.value.error_details[0]["reason"] == "quotaExceeded"
+
+
+def test_the_quota_is_whole_again_after_midnight_pacific(sb: Sandbox, env: dict[str, str]) -> None:
+    sb.youtube.set_clock("2026-03-07T07:59:00Z")  # 23:59 in Los Angeles (PST)
+    sb.youtube.set_quota(units_remaining=0, uploads_remaining=0, daily_units=500)
+    quota = sb.youtube.quota()
+    assert quota["quota_day"] == "2026-03-06"
+    assert quota["next_reset"] == "2026-03-07T08:00:00+00:00"
+    client = youtube(env)
+    with pytest.raises(HttpError, match="quota"):
+        client.videos().list(part="statistics", id="x").execute()
+    sb.youtube.set_clock(quota["next_reset"])
+    client.videos().list(part="statistics", id="x").execute()  # the same call, a new day
+    quota = sb.youtube.quota()
+    assert quota["units_remaining"] == 499 and quota["uploads_remaining"] == 100
+    assert quota["next_reset"] == "2026-03-08T08:00:00+00:00"
 
 
 def test_tokens_expired_are_refreshed_and_revoked_fail_once(
