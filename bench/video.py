@@ -332,6 +332,8 @@ def measure_resume(root: Path, preset: str) -> dict[str, Any]:
             token_uri="https://127.0.0.1:9/token",
             daily_upload_limit=0,
         ).save("bench-youtube")
+        # A spent quota reschedules the job on its deployment: it must exist.
+        create_video.to_deployment(name="on-demand").apply()
         blocks = {
             "llm_block": "bench-llm",
             "assets_block": "bench-assets",
