@@ -70,12 +70,14 @@ def _even(n: float) -> int:
     return max(2, int(n) // 2 * 2)
 
 
-def _fit(size: tuple[int, int], fps: int) -> str:
-    """Scale to cover the frame, crop the middle: no letterboxing, whatever the source."""
+def fit_filter(size: tuple[int, int], fps: int) -> str:
+    """Cover the frame, no letterboxing: crop the middle of the source to the frame's
+    shape first, then scale. Cropping first matters: a landscape clip scaled to cover a
+    1080x1920 frame would be scaled to 3413x1920 and then mostly thrown away."""
     w, h = size
     return (
-        f"fps={fps},scale={w}:{h}:force_original_aspect_ratio=increase:flags=bilinear,"
-        f"crop={w}:{h},setsar=1,format=yuv420p"
+        f"fps={fps},crop=w='min(iw,trunc(ih*{w}/{h}/2)*2)':h='min(ih,trunc(iw*{h}/{w}/2)*2)',"
+        f"scale={w}:{h}:flags=bilinear,setsar=1,format=yuv420p"
     )
 
 
@@ -110,7 +112,7 @@ def ffmpeg_command(
             args += ["-loop", "1", "-framerate", str(fps), "-t", f"{share:.3f}", "-i", str(path)]
         else:
             args += ["-stream_loop", "-1", "-t", f"{share:.3f}", "-i", str(path)]
-        chains.append(f"[{i}:v]{_fit(size, fps)},setpts=PTS-STARTPTS[b{i}]")
+        chains.append(f"[{i}:v]{fit_filter(size, fps)},setpts=PTS-STARTPTS[b{i}]")
     if not backgrounds:
         c0, c1, c2 = palette
         small = f"{_even(w / 5)}x{_even(h / 5)}"

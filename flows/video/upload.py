@@ -31,6 +31,7 @@ import http.client
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +45,10 @@ from googleapiclient.discovery import Resource
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from flows.common.errors import PermanentError, TransientError
-from flows.common.times import utcnow
+from flows.common.times import as_utc, utcnow
 from flows.video import quota
 from flows.video.quota import UNITS, UPLOADS, Budget, QuotaExhausted
 from flows.video.tables import video_jobs, video_uploads
@@ -63,6 +65,8 @@ from flows.video.youtube import (
 
 log = logging.getLogger(__name__)
 
+# `session_uri` while a run initiates the session: claimed, not yet known.
+PENDING = "pending:"
 THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024  # YouTube's limit for custom thumbnails
 _HASH_BLOCK = 1024 * 1024
 
@@ -130,6 +134,16 @@ class _OnceHTTP(_OnceConnection, httplib2.HTTPConnectionWithTimeout):
 _ONCE = {"https": _OnceHTTPS, "http": _OnceHTTP}
 
 
+class _OnceHttp(httplib2.Http):
+    """An httplib2.Http whose every connection is a `_OnceConnection`, the ones the token
+    refresh opens included: httplib2 pools connections by host, so a plain one opened for
+    the token endpoint on the same host would otherwise carry the chunks unguarded."""
+
+    def request(self, uri, method="GET", body=None, headers=None, *args, **kwargs):
+        kwargs["connection_type"] = _ONCE[urlsplit(uri).scheme]
+        return super().request(uri, method, body, headers, *args, **kwargs)
+
+
 class GuardedHttp:
     """The transport upload chunks and status queries go on: the channel's credentials
     (a token refreshed before it expires, never after a 401: the caller refreshes and asks
@@ -138,7 +152,7 @@ class GuardedHttp:
 
     def __init__(self, context: Context) -> None:
         self._context = context
-        self._http = plain_http(context.ca_bundle, context.timeout)
+        self._http = plain_http(context.ca_bundle, context.timeout, http_class=_OnceHttp)
         self._authed = google_auth_httplib2.AuthorizedHttp(
             context.credentials, http=self._http, refresh_status_codes=()
         )
@@ -151,7 +165,6 @@ class GuardedHttp:
         headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> tuple[httplib2.Response, bytes]:
-        kwargs["connection_type"] = _ONCE[urlsplit(uri).scheme]
         if isinstance(body, str):
             body = body.encode()
         if body is not None:
@@ -259,11 +272,63 @@ class _Upload:
             error.channel = self.channel
         return error
 
-    def initiate(self) -> str:
-        """Start a session (charged to today's uploads first) and record it before any
-        byte of the video is sent."""
+    def initiate(self, digest: str, replacing: str | None) -> str:
+        """Start a session and record it before any byte of the video is sent.
+
+        The row is claimed first (`session_uri` from `replacing` to a pending mark, in one
+        conditional UPDATE), so of two runs of one job at once only one starts an upload;
+        then today's uploads are charged; then the session is initiated and its URI
+        replaces the mark."""
+        mark = f"{PENDING}{uuid.uuid4().hex}"
+        c = video_uploads.c
+        free = c.session_uri.is_(None) if replacing is None else c.session_uri == replacing
         with self.engine.begin() as conn:
-            quota.reserve(conn, self.channel, UPLOADS, 1, self.context.budget.upload_limit)
+            claimed = conn.execute(
+                update(video_uploads)
+                .where((c.job_key == self.job_key) & c.video_id.is_(None) & free)
+                .values(
+                    session_uri=mark,
+                    bytes_confirmed=0,
+                    file_path=str(self.video),
+                    file_size=self.size,
+                    file_sha256=digest,
+                    updated_at=utcnow(),
+                )
+            ).rowcount
+        if not claimed:
+            raise UploadInterrupted(
+                f"{self.what}: another run is uploading this job; a retry resumes its upload"
+            )
+        try:
+            with self.engine.begin() as conn:
+                quota.reserve(conn, self.channel, UPLOADS, 1, self.context.budget.upload_limit)
+            session = self._start()
+        except BaseException:
+            self._release(mark)
+            raise
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(video_uploads)
+                .where((c.job_key == self.job_key) & (c.session_uri == mark))
+                .values(session_uri=session, updated_at=utcnow())
+            )
+        return session
+
+    def _release(self, mark: str) -> None:
+        """Give up a claim whose session was not started (or is unknown: an orphan session
+        without bytes never becomes a video)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(video_uploads)
+                .where(
+                    (video_uploads.c.job_key == self.job_key)
+                    & (video_uploads.c.session_uri == mark)
+                )
+                .values(session_uri=None, updated_at=utcnow())
+            )
+
+    def _start(self) -> str:
+        """The initiation request: metadata in, session URI out (`Location`)."""
         first = self.request("", 0)
         headers = dict(first.headers)
         headers["X-Upload-Content-Type"] = self.mimetype
@@ -284,14 +349,7 @@ class _Upload:
             if resp.status == 200:
                 raise UploadInterrupted(f"{self.what}: the server started no session")
             raise self.fail(resp.status, content)
-        session = resp["location"]
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(video_uploads)
-                .where(video_uploads.c.job_key == self.job_key)
-                .values(session_uri=session, bytes_confirmed=0, updated_at=utcnow())
-            )
-        return session
+        return resp["location"]
 
     def status(self, session: str) -> tuple[int | None, dict | None]:
         """Ask the server where `session` stands: (offset, None) while incomplete, (None,
@@ -357,6 +415,9 @@ class _Upload:
                     return self.finish(resource)
                 progressed = request.resumable_progress > offset
                 offset = request.resumable_progress
+                if request.resumable_uri != session:  # a 308 may move the session
+                    session = request.resumable_uri
+                    _update(self.engine, self.job_key, session_uri=session)
                 _update(self.engine, self.job_key, bytes_confirmed=offset)
                 if progressed:
                     failures = 0
@@ -450,63 +511,67 @@ def upload_video(
     )
     try:
         row = _record(engine, upload, digest)
-        session, offset = row.session_uri, None
+        session, replacing, offset = row.session_uri, None, 0
+        if session and session.startswith(PENDING):
+            # Another run is initiating, or died doing it (then its mark goes stale).
+            age = utcnow() - (as_utc(row.updated_at) or utcnow())
+            if age.total_seconds() < 2 * context.timeout + 60:
+                raise UploadInterrupted(
+                    f"{upload.what}: another run is starting this job's upload; a retry resumes it"
+                )
+            session, replacing = None, session
         if session:
-            offset, resource = upload.status(session)
+            found, resource = upload.status(session)
             if resource is not None:
                 return upload.finish(resource)
-            if offset is None or row.file_sha256 != digest or row.file_size != size:
-                # Gone, or started with other bytes (a new render): start over.
-                _update(
-                    engine,
-                    job_key,
-                    session_uri=None,
-                    bytes_confirmed=0,
-                    file_path=str(video),
-                    file_size=size,
-                    file_sha256=digest,
-                )
-                session = None
+            if found is None or row.file_sha256 != digest or row.file_size != size:
+                # Gone, or started with other bytes (a new render): start over. An
+                # unfinished session never becomes a video.
+                session, replacing = None, session
+            else:
+                offset = found
         if not session:
-            session, offset = upload.initiate(), 0
+            session = upload.initiate(digest, replacing)
         _update(engine, job_key, bytes_confirmed=offset)
-        return upload.drive(session, offset or 0, max(attempts, 1), backoff_seconds, sleep)
+        return upload.drive(session, offset, max(attempts, 1), backoff_seconds, sleep)
     finally:
         upload.transport.close()
 
 
 def _record(engine: Engine, upload: _Upload, digest: str) -> Any:
-    """The job's upload row, made if this is its first attempt."""
+    """The job's upload row, made if this is its first attempt (by one of two runs at
+    once: the other finds it)."""
+    where = video_uploads.c.job_key == upload.job_key
     with engine.begin() as conn:
         job = conn.execute(
             select(video_jobs.c.job_key).where(video_jobs.c.job_key == upload.job_key)
         ).first()
         if job is None:
             raise UploadError(f"no video job {upload.job_key} to upload for")
-        row = conn.execute(
-            select(video_uploads).where(video_uploads.c.job_key == upload.job_key)
-        ).first()
-        if row is None:
-            now = utcnow()
-            conn.execute(
-                insert(video_uploads).values(
-                    job_key=upload.job_key,
-                    channel=upload.channel,
-                    file_path=str(upload.video),
-                    file_size=upload.size,
-                    file_sha256=digest,
-                    session_uri=None,
-                    bytes_confirmed=0,
-                    video_id=None,
-                    thumbnail_set=False,
-                    started_at=now,
-                    updated_at=now,
+        row = conn.execute(select(video_uploads).where(where)).first()
+        if row is not None:
+            return row
+        now = utcnow()
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(video_uploads).values(
+                        job_key=upload.job_key,
+                        channel=upload.channel,
+                        file_path=str(upload.video),
+                        file_size=upload.size,
+                        file_sha256=digest,
+                        session_uri=None,
+                        bytes_confirmed=0,
+                        video_id=None,
+                        thumbnail_set=False,
+                        started_at=now,
+                        updated_at=now,
+                    )
                 )
-            )
-            row = conn.execute(
-                select(video_uploads).where(video_uploads.c.job_key == upload.job_key)
-            ).first()
-    return row
+        except IntegrityError:  # the other run made it a moment ago
+            pass
+        return conn.execute(select(video_uploads).where(where)).first()
 
 
 def set_thumbnail(

@@ -25,7 +25,7 @@ import logging
 import socket
 import ssl
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import google.auth.exceptions
 import google_auth_httplib2
@@ -34,10 +34,12 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import Resource, build
 from googleapiclient.errors import HttpError
 
-from blocks.video import YouTubeChannel
 from flows.common.errors import AutomationError, ConfigError, PermanentError, TransientError
 from flows.video import YOUTUBE_BLOCK
 from flows.video.quota import UNITS, UPLOADS, Budget, QuotaExhausted, next_reset
+
+if TYPE_CHECKING:  # Prefect's import is heavy; a block's fields are all this module reads.
+    from blocks.video import YouTubeChannel
 
 # The discovery module logs every request URL at DEBUG, an upload's session among them.
 logging.getLogger("googleapiclient.discovery").setLevel(logging.INFO)
@@ -97,10 +99,12 @@ def credentials_for(channel: YouTubeChannel) -> Credentials:
     )
 
 
-def plain_http(ca_bundle: str | None, timeout: float) -> httplib2.Http:
+def plain_http(
+    ca_bundle: str | None, timeout: float, *, http_class: type[httplib2.Http] = httplib2.Http
+) -> httplib2.Http:
     """An httplib2.Http with the block's CA bundle and timeout that leaves a 308 alone:
     resumable uploads answer `308 Resume Incomplete`, which is no redirect."""
-    http = httplib2.Http(ca_certs=ca_bundle or None, timeout=timeout)
+    http = http_class(ca_certs=ca_bundle or None, timeout=timeout)
     http.redirect_codes = http.redirect_codes - {308}
     return http
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
 from blocks.video import CHUNK_QUANTUM, YouTubeChannel
+from flows.video.quota import QUOTA_ZONE
 from flows.video.tables import video_jobs, video_uploads
 from infra.sandbox.core.client import Sandbox
 
@@ -76,3 +77,11 @@ BODY = {
         "containsSyntheticMedia": True,
     },
 }
+
+
+def is_next_reset(moment: datetime) -> bool:
+    """A Pacific midnight within the next day: the next quota reset, however close to one
+    the test runs."""
+    now = datetime.now(UTC)
+    local = moment.astimezone(QUOTA_ZONE)
+    return local.time() == time(0) and now < moment <= now + timedelta(hours=25)
