@@ -9,10 +9,11 @@ Resuming is Prefect's result cache. Each expensive, deterministic stage (script,
 assets, voice, render, thumbnail) is a task whose cache key is its inputs (the job
 key and what the request decides, never a block, an engine or a secret), its own
 source and (but for the script, which is the LLM's) the source of the domain module
-doing the work; its result is persisted under `data_dir()/results`. A re-run of the same request (a retry from the UI, the
-run a quota shortfall scheduled, the same `prefect deployment run` again) finds every
-finished stage in the cache and does not write, speak or render again. A cached
-result that names a file no longer on disk is not trusted: the stage runs again.
+doing the work; its result is persisted under `data_dir()/results`. A re-run of the
+same request (a retry from the UI, the run a quota shortfall scheduled, the same
+`prefect deployment run` again) finds every finished stage in the cache and does not
+write, speak or render again. A cached result that names a file no longer on disk is
+not trusted: the stage runs again.
 
 What must never happen twice is not left to a cache: the upload and the thumbnail
 upload ask the app database (`video_uploads`), which holds the session URI before the
