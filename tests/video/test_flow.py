@@ -27,7 +27,7 @@ from pydantic import SecretStr
 from blocks.video import LlmEndpoint
 from flows.common.times import utcnow
 from flows.video import jobs
-from flows.video.flow import RESET_MARGIN, create_video
+from flows.video.flow import RESET_MARGIN, create_video, youtube_analytics
 from flows.video.quota import next_reset
 from flows.video.request import VideoRequest
 from infra.sandbox.core.client import Sandbox
@@ -72,6 +72,8 @@ def video(sb: Sandbox, save_block, app_db_block, local_app_db, data_dir, tmp_pat
 
         def run(self, **params):
             return create_video(topic=TOPIC, **TINY, **names, **params, return_state=True)
+
+        app_db_block = names["app_db_block"]
 
         def channel_name(self) -> str:
             return names["youtube_block"]
@@ -164,6 +166,15 @@ def test_a_video_is_made_and_a_run_that_failed_at_the_upload_resumes_without_red
     # The same request once more: the stored id, no second video.
     assert video.run().message == done.message
     assert sb.youtube.calls()["videos.insert"] == 1 and len(sb.youtube.videos()) == 1
+
+    # The daily analytics run reads its statistics into the time series.
+    sb.youtube.set_statistics(uploaded["id"], views=42, likes=7)
+    daily = youtube_analytics(
+        youtube_block=video.channel_name(), app_db_block=video.app_db_block, return_state=True
+    )
+    assert daily.message == "1 video(s): 42 views, 7 likes"
+    [table] = [a for a in run_artifacts(daily) if a.key == "youtube-analytics"]
+    assert uploaded["id"] in table.data and row["title"][:40] in table.data
 
 
 def test_a_spent_upload_quota_schedules_the_run_after_the_reset_and_renders_once(
