@@ -90,13 +90,16 @@ def test_a_corrupt_clip_is_skipped_and_named_and_the_render_goes_on(
     assert gaps == [], "music plays under the pauses"
 
 
-def test_with_every_clip_corrupt_the_background_is_generated(
+def test_with_every_clip_and_the_music_corrupt_the_job_still_renders(
     narration: Narration, tmp_path: Path
 ) -> None:
     broken = [make_corrupt(tmp_path / "a.mp4"), make_corrupt(tmp_path / "b.mov")]
-    assets = Assets(backgrounds=broken, music=None, generated=False)
+    music = make_corrupt(tmp_path / "song.m4a")
+    assets = Assets(backgrounds=broken, music=music, generated=False)
     rendered = render_video(narration, assets, SIZE, tmp_path / "v.mp4", preset="ultrafast")
-    assert len(rendered.skipped) == 2
+    assert len(rendered.skipped) == 3
+    for name in ("a.mp4", "b.mov", "song.m4a"):
+        assert any(str(tmp_path / name) in reason for reason in rendered.skipped), name
     assert render_problems(probe(rendered.path), narration.duration, SIZE) == []
 
 
