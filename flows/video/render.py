@@ -169,6 +169,17 @@ def _check_backgrounds(backgrounds: list[Path]) -> tuple[list[Path], list[str]]:
     return usable, [why for why in problems if why is not None]
 
 
+def _music_problem(music: Path) -> str | None:
+    """Why the music track cannot be used (None when it can): the video goes on without."""
+    try:
+        info = probe(music)
+    except ProbeError as exc:
+        return f"music {exc}"
+    if info.first("audio") is None or not (info.duration and info.duration > 0.5):
+        return f"music {music}: no audio to loop"
+    return None
+
+
 def render_video(
     narration: Narration,
     assets: Assets,
@@ -185,7 +196,8 @@ def render_video(
 
     A background that does not decode is skipped and named in `skipped`; one that makes
     ffmpeg fail mid-render is skipped too and the render runs again without it; with no
-    usable background left the generated one is used, so the job continues.
+    usable background left the generated one is used, so the job continues. An unreadable
+    music track is skipped the same way (the video has the voice only).
     """
     if preset not in PRESETS:
         raise RenderError(f"x264 preset {preset!r} is not one of {sorted(PRESETS)}")
@@ -199,8 +211,14 @@ def render_video(
     duration = narration.duration
     limit = timeout if timeout is not None else max(120.0, 10 * duration)
     backgrounds, skipped = _check_backgrounds(list(assets.backgrounds))
+    music = assets.music
+    if music is not None:
+        problem = _music_problem(music)
+        if problem:
+            skipped.append(problem)
+            music = None
     for reason in skipped:
-        log.warning("background skipped: %s", reason)
+        log.warning("skipped: %s", reason)
     palette = PALETTES[int(hashlib.sha256(out.name.encode()).hexdigest(), 16) % len(PALETTES)]
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -213,7 +231,7 @@ def render_video(
                     narration.path.resolve(),
                     duration,
                     [p.resolve() for p in backgrounds],
-                    assets.music.resolve() if assets.music else None,
+                    music.resolve() if music else None,
                     SUBTITLES_FILE,
                     size,
                     partial,
@@ -229,7 +247,7 @@ def render_video(
                 if culprit is None:
                     raise RenderError(f"ffmpeg failed rendering {out.name}: {failed}")
                 reason = f"{culprit}: ffmpeg failed on it: {failed[-300:]}"
-                log.warning("background skipped: %s", reason)
+                log.warning("skipped: %s", reason)
                 skipped.append(reason)
                 backgrounds = [p for p in backgrounds if p != culprit]
             try:
@@ -241,7 +259,10 @@ def render_video(
                 raise RenderError(f"the render of {out.name} failed its checks: {problems}")
             os.replace(partial, out)
     except OSError as exc:
-        raise (machine_error(exc) or exc) from exc
+        machine = machine_error(exc)
+        if machine is None:
+            raise
+        raise machine from exc
     return Rendered(
         path=out,
         duration=info.duration or duration,

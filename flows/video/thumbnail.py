@@ -51,9 +51,18 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def _frame(source: Path) -> Image.Image:
-    """The frame at FRAME_AT, scaled to cover 1280x720 and cropped to it."""
+    """The frame at FRAME_AT (or the first, for a still), scaled to cover 1280x720 and
+    cropped to it."""
+    try:
+        return _frame_at(source, FRAME_AT)
+    except ThumbnailError:
+        return _frame_at(source, None)
+
+
+def _frame_at(source: Path, at: float | None) -> Image.Image:
     w, h = SIZE
-    args = [FFMPEG, "-nostdin", "-v", "error", "-ss", str(FRAME_AT), "-i", str(source)]
+    seek = ["-ss", str(at)] if at is not None else []
+    args = [FFMPEG, "-nostdin", "-v", "error", *seek, "-i", str(source)]
     args += ["-frames:v", "1", "-vf", f"scale={w}:{h}:force_original_aspect_ratio=increase,"]
     args[-1] += f"crop={w}:{h},setsar=1"
     args += ["-f", "image2pipe", "-c:v", "png", "-"]
@@ -125,5 +134,8 @@ def make_thumbnail(title: str, source: Path, out: Path) -> Path:
     try:
         atomic_write_bytes(out, buffer.getvalue())
     except OSError as exc:
-        raise (machine_error(exc) or exc) from exc
+        machine = machine_error(exc)
+        if machine is None:
+            raise
+        raise machine from exc
     return out

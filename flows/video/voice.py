@@ -196,7 +196,10 @@ def narrate(sentences: list[str], voice: Voice, out_dir: Path) -> Narration:
                 list(pool.map(voice.speak, texts, paths))
             return _join(texts, paths, target)
     except OSError as exc:
-        raise (machine_error(exc) or exc) from exc
+        machine = machine_error(exc)
+        if machine is None:
+            raise
+        raise machine from exc
 
 
 def _join(texts: list[str], paths: list[Path], target: Path) -> Narration:

@@ -3,6 +3,7 @@ size and length, subtitles on screen when their sentence is heard, corrupt clips
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,15 @@ from flows.common.errors import PermanentError
 from flows.video.assets import Assets
 from flows.video.probe import probe, render_problems
 from flows.video.render import RenderError, render_video
-from flows.video.voice import Narration, narrate, voice_for
-from tests.video.mediafiles import frame, make_clip, make_corrupt, make_music, speech_onsets
+from flows.video.voice import Cue, Narration, narrate, voice_for
+from tests.video.mediafiles import (
+    ffmpeg,
+    frame,
+    make_clip,
+    make_corrupt,
+    make_music,
+    speech_onsets,
+)
 
 SIZE = (180, 320)
 SENTENCES = [
@@ -82,13 +90,16 @@ def test_a_corrupt_clip_is_skipped_and_named_and_the_render_goes_on(
     assert gaps == [], "music plays under the pauses"
 
 
-def test_with_every_clip_corrupt_the_background_is_generated(
+def test_with_every_clip_and_the_music_corrupt_the_job_still_renders(
     narration: Narration, tmp_path: Path
 ) -> None:
     broken = [make_corrupt(tmp_path / "a.mp4"), make_corrupt(tmp_path / "b.mov")]
-    assets = Assets(backgrounds=broken, music=None, generated=False)
+    music = make_corrupt(tmp_path / "song.m4a")
+    assets = Assets(backgrounds=broken, music=music, generated=False)
     rendered = render_video(narration, assets, SIZE, tmp_path / "v.mp4", preset="ultrafast")
-    assert len(rendered.skipped) == 2
+    assert len(rendered.skipped) == 3
+    for name in ("a.mp4", "b.mov", "song.m4a"):
+        assert any(str(tmp_path / name) in reason for reason in rendered.skipped), name
     assert render_problems(probe(rendered.path), narration.duration, SIZE) == []
 
 
@@ -103,3 +114,30 @@ def test_bad_render_input_is_a_permanent_error_naming_it(
         render_video(gone, generated, SIZE, tmp_path / "v.mp4")
     assert isinstance(caught.value, PermanentError)
     assert not (tmp_path / "v.mp4").exists()
+
+
+def band_level(media: Path, start: float, end: float, hz: int) -> float:
+    """RMS level (dB) of the `hz` band of `media`'s audio between `start` and `end`."""
+    args = ["ffmpeg", "-nostdin", "-v", "info", "-ss", str(start), "-to", str(end)]
+    args += ["-i", str(media), "-af", f"bandpass=f={hz}:width_type=h:w=40,bandpass=f={hz}"]
+    args[-1] += ":width_type=h:w=40,astats=measure_perchannel=0:measure_overall=RMS_level"
+    done = subprocess.run([*args, "-f", "null", "-"], capture_output=True, text=True, check=True)
+    [level] = [line for line in done.stderr.splitlines() if "RMS level dB" in line]
+    return float(level.split(":")[-1])
+
+
+def test_the_music_is_ducked_while_the_voice_speaks(tmp_path: Path) -> None:
+    """A 1 kHz 'voice' from 1.0 to 2.5 s over a 200 Hz 'music' bed: the bed drops."""
+    voice = tmp_path / "voice.wav"
+    source = "aevalsrc='0.5*sin(2*PI*1000*t)*between(t,1,2.5)':s=22050:d=4"
+    ffmpeg("-f", "lavfi", "-i", source, str(voice))
+    music = tmp_path / "music.m4a"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=200:duration=4", "-c:a", "aac", str(music))
+    spoken = Narration(path=voice, cues=[Cue(start=1.0, end=2.5, text="Tone.")], duration=4.0)
+    assets = Assets(backgrounds=[], music=music, generated=True)
+    rendered = render_video(spoken, assets, (64, 64), tmp_path / "v.mp4", preset="ultrafast")
+
+    alone = band_level(rendered.path, 0.2, 0.9, 200)
+    under_voice = band_level(rendered.path, 1.4, 2.3, 200)
+    assert alone > -40, "the music is there"
+    assert under_voice < alone - 6, (alone, under_voice)

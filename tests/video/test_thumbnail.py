@@ -31,6 +31,13 @@ def test_a_frame_of_a_portrait_video_with_the_title_over_it(tmp_path: Path) -> N
             assert white_share(lower) > white_share(without.crop((0, 360, 1280, 720))) + 0.03
 
 
+def test_a_still_image_works_as_the_source(tmp_path: Path) -> None:
+    still = tmp_path / "still.png"
+    Image.new("RGB", (300, 500), (30, 60, 90)).save(still)
+    with Image.open(make_thumbnail("A title", still, tmp_path / "t.jpg")) as image:
+        assert image.size == (1280, 720)
+
+
 def test_a_source_with_no_frame_is_named(tmp_path: Path) -> None:
     broken = make_corrupt(tmp_path / "broken.mp4")
     with pytest.raises(ThumbnailError, match=r"broken\.mp4"):
