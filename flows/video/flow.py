@@ -21,6 +21,9 @@ first byte and the video id before the stage ends, so those two tasks and the
 metadata (cheap, and it must be checked against the clock: `publishAt` in the past)
 are not cached at all.
 
+One run makes a job at a time: a run of a request another live run is making ends
+Cancelled (`skipped: job busy`) before any work (`jobs.open_job`).
+
 The CPU-bound stages (voice, render, thumbnail) hold a slot of the global concurrency
 limit `create-video` (2 slots, created on first use; raise it in the UI for a bigger
 host), shared by every create-video deployment; a run waits for a slot. A spent
@@ -53,7 +56,7 @@ from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.filesystems import LocalFileSystem
 from prefect.runtime import flow_run
-from prefect.states import Completed, State
+from prefect.states import Cancelled, Completed, State
 from prefect.utilities.hashing import hash_objects
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine
@@ -64,6 +67,8 @@ from flows.common.db import APP_DB_BLOCK, app_engine
 from flows.common.errors import ConfigError, PermanentError
 from flows.common.paths import data_dir
 from flows.common.retry import retry_policy
+from flows.common.runs import read_runs
+from flows.common.settings import zombie_after
 from flows.common.times import utcnow
 from flows.video import (
     ASSETS_BLOCK,
@@ -102,6 +107,7 @@ RESET_MARGIN = timedelta(minutes=5)
 RESULTS = "results"  # data_dir()/results: the persisted stage results (the cache)
 VIDEOS = "videos"  # data_dir()/videos/<job key's first 12 hex>/: one job's media
 RESCHEDULED_STATE = "Rescheduled"
+SKIPPED_BUSY = "skipped: job busy"
 
 
 # --- the cache -----------------------------------------------------------------------------
@@ -386,6 +392,15 @@ def render_slot(run_id: str | None) -> Iterator[None]:
         yield
 
 
+def run_alive(run_id: str) -> bool:
+    """Is this flow run still at work: not ended, and heard from within the zombie
+    threshold (a host that died sends no heartbeat; `zombie_after_seconds`)?"""
+    now, threshold = utcnow(), zombie_after()
+    with get_client(sync_client=True) as client:
+        status = read_runs(client, [run_id], now, threshold).get(run_id)
+    return status is not None and not status.is_final and not status.is_zombie(now, threshold)
+
+
 def _deployment_name() -> str:
     """This run's deployment as users type it; the on-demand one for a direct call."""
     from prefect.runtime import deployment
@@ -529,7 +544,11 @@ def create_video(
     key = request.job_key()
     run_id = str(flow_run.id) if flow_run.id else None
     engine = app_engine(app_db_block)
-    jobs.open_job(engine, request, run_id)
+    try:
+        jobs.open_job(engine, request, run_id, alive=run_alive)
+    except jobs.JobBusy as busy:
+        logger.info("%s", busy)
+        return Cancelled(message=f"{SKIPPED_BUSY}: {busy}")
     folder = job_dir(key)
     stage = Stages()
     common = {"engine": engine, "flow_run_id": run_id}

@@ -15,7 +15,7 @@ in `error`; a re-run moves it forward again from wherever its cached stages take
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from flows.common.errors import AutomationError, TransientError
 from flows.common.times import utcnow
 from flows.video.request import VideoRequest
 from flows.video.tables import video_jobs, video_stage_runs
@@ -46,35 +47,78 @@ THUMBNAIL_SET = "thumbnail_set"
 ERROR_MAX = 2000  # a traceback's head is enough; the run's logs have the rest
 
 
-def open_job(engine: Engine, request: VideoRequest, flow_run_id: str | None) -> dict[str, Any]:
-    """The job's row, created on its first run; a later run takes it over (its id,
-    the error cleared) and keeps the milestone already reached. Returns the row."""
+class JobBusy(AutomationError):
+    """Another run that is still alive is making this video: this one must not make it
+    a second time beside it (two renders of one job, two scripts racing for one file)."""
+
+    def __init__(self, job_key: str, holder: str) -> None:
+        super().__init__(f"job {job_key[:12]} is being made by flow run {holder}")
+        self.holder = holder
+
+
+def open_job(
+    engine: Engine,
+    request: VideoRequest,
+    flow_run_id: str | None,
+    alive: Callable[[str], bool] = lambda _run_id: False,
+) -> dict[str, Any]:
+    """Claim the job for `flow_run_id` and return its row: created on its first run; a
+    later run takes it over (its id, the error cleared) and keeps the milestone reached.
+
+    Raises `JobBusy` when `alive` says the run that holds it still runs. A holder that
+    died (crashed, killed, a zombie) is taken over. The take-over is a compare-and-set
+    on the holder read, so of two runs starting at once one wins and the other sees the
+    winner as the (live) holder.
+    """
     key = request.job_key()
-    now = utcnow()
-    values = {
-        "topic": request.topic,
-        "series": request.series,
-        "request": request.model_dump(mode="json"),
-        "publish_at": request.publish_at,
-        "flow_run_id": flow_run_id,
-        "updated_at": now,
-    }
-    with engine.begin() as conn:
-        taken = conn.execute(
-            update(video_jobs).where(video_jobs.c.job_key == key).values(error=None, **values)
-        ).rowcount
-        if not taken:
-            try:
-                with conn.begin_nested():
-                    conn.execute(
-                        insert(video_jobs).values(
-                            job_key=key, status=CREATED, created_at=now, **values
+    for _ in range(5):
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(video_jobs.c.flow_run_id).where(video_jobs.c.job_key == key)
+            ).first()
+        holder = row.flow_run_id if row is not None else None
+        # Whatever the status says (a run that just took the job over has not moved it
+        # yet), only the holder's liveness decides; asked outside any transaction, since
+        # it asks Prefect.
+        if holder and holder != flow_run_id and alive(holder):
+            raise JobBusy(key, holder)
+        now = utcnow()
+        values = {
+            "topic": request.topic,
+            "series": request.series,
+            "request": request.model_dump(mode="json"),
+            "publish_at": request.publish_at,
+            "flow_run_id": flow_run_id,
+            "error": None,
+            "updated_at": now,
+        }
+        with engine.begin() as conn:
+            if row is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            insert(video_jobs).values(
+                                job_key=key, status=CREATED, created_at=now, **values
+                            )
                         )
-                    )
-            except IntegrityError:  # another run of the same job inserted it first
-                conn.execute(update(video_jobs).where(video_jobs.c.job_key == key).values(**values))
-        row = conn.execute(select(video_jobs).where(video_jobs.c.job_key == key)).one()
-        return dict(row._mapping)
+                except IntegrityError:  # another run of the job inserted it first
+                    continue
+            else:
+                same_holder = (
+                    video_jobs.c.flow_run_id.is_(None)
+                    if holder is None
+                    else video_jobs.c.flow_run_id == holder
+                )
+                taken = conn.execute(
+                    update(video_jobs)
+                    .where(video_jobs.c.job_key == key, same_holder)
+                    .values(**values)
+                ).rowcount
+                if not taken:  # another run took it over between the read and now
+                    continue
+            found = conn.execute(select(video_jobs).where(video_jobs.c.job_key == key)).one()
+            return dict(found._mapping)
+    raise TransientError(f"job {key[:12]}: could not claim it (runs racing for it)")
 
 
 def advance(engine: Engine, job_key: str, status: str, **fields: Any) -> None:

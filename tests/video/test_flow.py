@@ -22,6 +22,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import StateType
+from prefect.states import Running
 from pydantic import SecretStr
 
 from blocks.video import LlmEndpoint
@@ -248,3 +249,21 @@ def test_a_publish_time_without_timezone_fails_the_run_naming_it(video, sb: Sand
     state = video.run(publish_at=datetime(2030, 1, 1, 10, 0))
     assert state.is_failed() and "publish_at" in state.message
     assert sb.llm.calls() == 0
+
+
+def test_a_job_another_live_run_is_making_is_not_made_twice(video, sb: Sandbox):
+    """Two runs of one request at once (a double click, a retry while it runs): the
+    second ends Cancelled without a script, a render or an upload."""
+    video.channel()
+
+    async def running_run():
+        async with get_client() as client:
+            return await client.create_flow_run(create_video, state=Running())
+
+    holder = asyncio.run(running_run())
+    jobs.open_job(video.engine, VideoRequest(topic=TOPIC, duration_seconds=10), str(holder.id))
+
+    state = video.run()
+    assert state.is_cancelled() and str(holder.id) in state.message
+    assert state.message.startswith("skipped: job busy")
+    assert sb.llm.calls() == 0 and not video.counts()

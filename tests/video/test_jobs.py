@@ -31,6 +31,30 @@ def test_a_second_run_of_the_same_request_takes_the_job_over(app_db: Engine):
     assert again["title"] == "Tips"
 
 
+def test_a_job_held_by_a_live_run_is_refused_and_a_dead_holder_taken_over(app_db: Engine):
+    jobs.open_job(app_db, REQUEST, "run-1")
+    with pytest.raises(jobs.JobBusy) as busy:
+        jobs.open_job(app_db, REQUEST, "run-2", alive=lambda run: run == "run-1")
+    assert busy.value.holder == "run-1"
+    assert jobs.open_job(app_db, REQUEST, "run-1", alive=lambda run: True)["flow_run_id"] == "run-1"
+    taken = jobs.open_job(app_db, REQUEST, "run-2", alive=lambda run: False)
+    assert taken["flow_run_id"] == "run-2"
+
+
+def test_of_two_runs_taking_over_a_dead_holder_at_once_one_wins(app_db: Engine):
+    jobs.open_job(app_db, REQUEST, "dead-run")
+
+    def meanwhile(run: str) -> bool:
+        if run == "dead-run":  # run-3 takes the job over between our read and our write
+            jobs.open_job(app_db, REQUEST, "run-3")
+            return False
+        return run == "run-3"
+
+    with pytest.raises(jobs.JobBusy, match="run-3"):
+        jobs.open_job(app_db, REQUEST, "run-2", alive=meanwhile)
+    assert jobs.job(app_db, REQUEST.job_key())["flow_run_id"] == "run-3"
+
+
 def test_only_stages_that_finished_leave_a_row(app_db: Engine):
     key = jobs.open_job(app_db, REQUEST, None)["job_key"]
     with jobs.stage_run(app_db, key, "render", "run-1"):
