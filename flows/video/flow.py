@@ -33,6 +33,7 @@ and ends this one: no worker sleeps through it.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
 import os
@@ -134,6 +135,16 @@ def stage_cache(*modules: str, exclude: tuple[str, ...] = ()) -> CachePolicy:
     the domain modules' source."""
     policy = Inputs(exclude=["engine", "flow_run_id", *exclude]) + TASK_SOURCE
     return policy + ModuleSource(modules=modules) if modules else policy
+
+
+def job_key(request: VideoRequest, render_size: tuple[int, int] | None = None) -> str:
+    """The job's identity: the request's, or for a frame size of its own (a preview) a
+    job of its own, so a preview's upload never stands in for the real video's."""
+    key = request.job_key()
+    if render_size is None or tuple(render_size) == request.size:
+        return key
+    width, height = render_size
+    return hashlib.sha256(f"{key}:{width}x{height}".encode()).hexdigest()
 
 
 def results_dir() -> Path:
@@ -541,11 +552,11 @@ def create_video(
         series=series,
         variant=variant,
     )
-    key = request.job_key()
+    key = job_key(request, render_size)
     run_id = str(flow_run.id) if flow_run.id else None
     engine = app_engine(app_db_block)
     try:
-        jobs.open_job(engine, request, run_id, alive=run_alive)
+        jobs.open_job(engine, request, run_id, alive=run_alive, job_key=key)
     except jobs.JobBusy as busy:
         logger.info("%s", busy)
         return Cancelled(message=f"{SKIPPED_BUSY}: {busy}")

@@ -61,6 +61,8 @@ def open_job(
     request: VideoRequest,
     flow_run_id: str | None,
     alive: Callable[[str], bool] = lambda _run_id: False,
+    *,
+    job_key: str | None = None,
 ) -> dict[str, Any]:
     """Claim the job for `flow_run_id` and return its row: created on its first run; a
     later run takes it over (its id, the error cleared) and keeps the milestone reached.
@@ -68,9 +70,9 @@ def open_job(
     Raises `JobBusy` when `alive` says the run that holds it still runs. A holder that
     died (crashed, killed, a zombie) is taken over. The take-over is a compare-and-set
     on the holder read, so of two runs starting at once one wins and the other sees the
-    winner as the (live) holder.
+    winner as the (live) holder. `job_key`: the request's own by default.
     """
-    key = request.job_key()
+    key = job_key or request.job_key()
     for _ in range(5):
         with engine.connect() as conn:
             row = conn.execute(

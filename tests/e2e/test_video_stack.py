@@ -24,6 +24,7 @@ from prefect.client.schemas.objects import StateType
 from sqlalchemy import create_engine, delete, func, select
 
 from flows.video import CREATE_LIMIT, CREATE_LIMIT_SLOTS
+from flows.video.flow import job_key
 from flows.video.request import VideoRequest
 from flows.video.tables import (
     video_jobs,
@@ -47,7 +48,7 @@ def youtube(live, method: str, path: str, **kwargs) -> dict:
 
 def test_a_video_waits_for_the_quota_then_uploads_from_the_cache_and_is_read_daily(live):
     topic = f"Why cats purr {uuid.uuid4().hex[:6]}"
-    key = VideoRequest(topic=topic, duration_seconds=10).job_key()
+    key = job_key(VideoRequest(topic=topic, duration_seconds=10), (180, 320))
     engine = create_engine(live.pg_url)
     youtube(live, "POST", "/quota", json={"uploads_remaining": 0})
     try:

@@ -28,7 +28,7 @@ from pydantic import SecretStr
 from blocks.video import LlmEndpoint
 from flows.common.times import utcnow
 from flows.video import jobs
-from flows.video.flow import RESET_MARGIN, create_video, youtube_analytics
+from flows.video.flow import RESET_MARGIN, create_video, job_key, youtube_analytics
 from flows.video.quota import next_reset
 from flows.video.request import VideoRequest
 from infra.sandbox.core.client import Sandbox
@@ -81,7 +81,8 @@ def video(sb: Sandbox, save_block, app_db_block, local_app_db, data_dir, tmp_pat
 
         @property
         def key(self) -> str:
-            return VideoRequest(topic=TOPIC, duration_seconds=TINY["duration_seconds"]).job_key()
+            request = VideoRequest(topic=TOPIC, duration_seconds=TINY["duration_seconds"])
+            return job_key(request, TINY["render_size"])
 
         def counts(self) -> dict[str, int]:
             return jobs.stage_counts(self.engine, self.key)
@@ -261,9 +262,17 @@ def test_a_job_another_live_run_is_making_is_not_made_twice(video, sb: Sandbox):
             return await client.create_flow_run(create_video, state=Running())
 
     holder = asyncio.run(running_run())
-    jobs.open_job(video.engine, VideoRequest(topic=TOPIC, duration_seconds=10), str(holder.id))
+    request = VideoRequest(topic=TOPIC, duration_seconds=10)
+    jobs.open_job(video.engine, request, str(holder.id), job_key=video.key)
 
     state = video.run()
     assert state.is_cancelled() and str(holder.id) in state.message
     assert state.message.startswith("skipped: job busy")
     assert sb.llm.calls() == 0 and not video.counts()
+
+
+def test_a_preview_size_is_a_job_of_its_own():
+    """A preview uploaded first must never stand in for the real video's upload."""
+    request = VideoRequest(topic=TOPIC)
+    assert job_key(request) == job_key(request, (1080, 1920)) == request.job_key()
+    assert job_key(request, (180, 320)) != request.job_key()
