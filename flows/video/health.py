@@ -14,6 +14,7 @@ knows is
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
 
@@ -85,14 +86,8 @@ def waiting_jobs(engine: Engine) -> Check | None:
     return Check("video jobs waiting", OK, f"{count} job(s) wait for the YouTube quota's reset")
 
 
-def quota_today(engine: Engine, now: datetime, channel_name: str) -> Check | None:
-    """Today's use of both budgets against the channel block's limits."""
-    from zoneinfo import ZoneInfo
-
-    try:
-        channel = YouTubeChannel.load(channel_name)
-    except ValueError:
-        return None  # no channel configured: the workflow is not in use
+def quota_use(engine: Engine, now: datetime, channel_name: str, limits: dict[str, int]) -> Check:
+    """Today's use of both budgets (`{"uploads": ..., "units": ...}` limits)."""
     day = as_utc(now).astimezone(ZoneInfo(QUOTA_ZONE)).date()
     with engine.connect() as conn:
         used = dict(
@@ -103,14 +98,22 @@ def quota_today(engine: Engine, now: datetime, channel_name: str) -> Check | Non
                 )
             ).all()
         )
-    limits = {"uploads": channel.daily_upload_limit, "units": channel.daily_unit_limit}
     parts = [f"{bucket} {used.get(bucket, 0)}/{limit}" for bucket, limit in limits.items()]
-    near = [b for b, limit in limits.items() if limit and used.get(b, 0) >= NEAR_LIMIT * limit]
-    status = WARNING if near else OK
+    near = [b for b, limit in limits.items() if used.get(b, 0) >= NEAR_LIMIT * limit]
     detail = f"{channel_name} on {day}: " + ", ".join(parts)
     if near:
         detail += "; further uploads wait for midnight Pacific time"
-    return Check("youtube quota", status, detail)
+    return Check("youtube quota", WARNING if near else OK, detail)
+
+
+def quota_today(engine: Engine, now: datetime, channel_name: str) -> Check | None:
+    """Today's quota use against the channel block's limits; None without the block."""
+    try:
+        channel = YouTubeChannel.load(channel_name)
+    except ValueError:
+        return None  # no channel configured: the workflow is not in use
+    limits = {"uploads": channel.daily_upload_limit, "units": channel.daily_unit_limit}
+    return quota_use(engine, now, channel_name, limits)
 
 
 def video_health(

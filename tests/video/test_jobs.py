@@ -11,7 +11,8 @@ from sqlalchemy import Engine, update
 from flows.common.health import OK, WARNING
 from flows.common.times import utcnow
 from flows.video import jobs
-from flows.video.health import failed_jobs, stuck_jobs, waiting_jobs
+from flows.video.health import failed_jobs, quota_use, stuck_jobs, waiting_jobs
+from flows.video.quota import reserve
 from flows.video.request import VideoRequest
 from flows.video.tables import video_jobs
 
@@ -98,3 +99,14 @@ def test_health_names_failed_stuck_and_waiting_jobs(app_db: Engine):
     stale = stuck_jobs(app_db, now)
     assert stale.status == WARNING and stuck[:12] in stale.detail and "again" in stale.detail
     assert waiting_jobs(app_db).detail.startswith("1 job(s) wait")
+
+
+def test_health_warns_when_a_quota_budget_is_nearly_spent(app_db: Engine):
+    now = utcnow()
+    limits = {"uploads": 10, "units": 10_000}
+    assert quota_use(app_db, now, "youtube-channel", limits).status == OK
+    with app_db.begin() as conn:
+        reserve(conn, "youtube-channel", "uploads", 9, 10, now=now)
+        reserve(conn, "youtube-channel", "units", 50, 10_000, now=now)
+    found = quota_use(app_db, now, "youtube-channel", limits)
+    assert found.status == WARNING and "uploads 9/10, units 50/10000" in found.detail
