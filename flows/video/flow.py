@@ -33,22 +33,17 @@ and ends this one: no worker sleeps through it.
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import inspect
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE, TASK_SOURCE, CachePolicy, Inputs
+from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.client.schemas.objects import ConcurrencyLeaseHolder, TaskRun
@@ -58,15 +53,13 @@ from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.filesystems import LocalFileSystem
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, State
-from prefect.utilities.hashing import hash_objects
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 from sqlalchemy import Engine
 
 from blocks.video import LlmEndpoint, YouTubeChannel
 from flows.common.artifacts import markdown_table
 from flows.common.db import APP_DB_BLOCK, app_engine
 from flows.common.errors import ConfigError, PermanentError
-from flows.common.paths import data_dir
 from flows.common.retry import retry_policy
 from flows.common.runs import read_runs
 from flows.common.settings import zombie_after
@@ -88,6 +81,7 @@ from flows.video.analytics import (
     uploaded_video_ids,
 )
 from flows.video.assets import Assets, pick_assets
+from flows.video.cache import job_dir, job_key, missing_files, results_dir, stage_cache
 from flows.video.metadata import build_metadata
 from flows.video.quota import QuotaExhausted, next_reset
 from flows.video.render import Rendered, render_video
@@ -105,69 +99,8 @@ STAGE_TIMEOUT_SECONDS = 2 * 3600
 LEASE_SECONDS = 300  # the render slot's lease, renewed by Prefect while the stage runs
 # Start the rescheduled run a little after the reset: our clock and Google's differ.
 RESET_MARGIN = timedelta(minutes=5)
-RESULTS = "results"  # data_dir()/results: the persisted stage results (the cache)
-VIDEOS = "videos"  # data_dir()/videos/<job key's first 12 hex>/: one job's media
 RESCHEDULED_STATE = "Rescheduled"
 SKIPPED_BUSY = "skipped: job busy"
-
-
-# --- the cache -----------------------------------------------------------------------------
-
-
-@cache
-def _module_text(name: str) -> str:
-    return inspect.getsource(importlib.import_module(name))
-
-
-@dataclass
-class ModuleSource(CachePolicy):
-    """The source of the domain modules a stage calls: a fix in the renderer renders
-    again, where TASK_SOURCE alone sees only the task's few lines."""
-
-    modules: tuple[str, ...] = field(default_factory=tuple)
-
-    def compute_key(self, task_ctx, inputs, flow_parameters, **kwargs) -> str | None:
-        return hash_objects(*(_module_text(m) for m in self.modules), raise_on_failure=True)
-
-
-def stage_cache(*modules: str, exclude: tuple[str, ...] = ()) -> CachePolicy:
-    """INPUTS (minus what must not decide: engines, blocks, names) + TASK_SOURCE +
-    the domain modules' source."""
-    policy = Inputs(exclude=["engine", "flow_run_id", *exclude]) + TASK_SOURCE
-    return policy + ModuleSource(modules=modules) if modules else policy
-
-
-def job_key(request: VideoRequest, render_size: tuple[int, int] | None = None) -> str:
-    """The job's identity: the request's, or for a frame size of its own (a preview) a
-    job of its own, so a preview's upload never stands in for the real video's."""
-    key = request.job_key()
-    if render_size is None or tuple(render_size) == request.size:
-        return key
-    width, height = render_size
-    return hashlib.sha256(f"{key}:{width}x{height}".encode()).hexdigest()
-
-
-def results_dir() -> Path:
-    """Where the stage results are persisted: read when the run starts, so the data
-    folder of the worker's host (AUTOMATIONS_DATA_DIR) decides, not the import."""
-    return data_dir() / RESULTS
-
-
-def job_dir(job_key: str) -> Path:
-    return data_dir() / VIDEOS / job_key[:12]
-
-
-def missing_files(value: Any) -> list[Path]:
-    """The paths a stage's result names that are not on disk (models, lists, dicts)."""
-    if isinstance(value, Path):
-        return [] if value.exists() else [value]
-    if isinstance(value, BaseModel):
-        value = [getattr(value, name) for name in type(value).model_fields]
-    elif isinstance(value, dict):
-        value = list(value.values())
-    elif not isinstance(value, list | tuple):
-        return []
-    return [path for item in value for path in missing_files(item)]
 
 
 def not_quota(task: Any, task_run: TaskRun, state: State) -> bool:

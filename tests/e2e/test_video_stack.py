@@ -24,7 +24,7 @@ from prefect.client.schemas.objects import StateType
 from sqlalchemy import create_engine, delete, func, select
 
 from flows.video import CREATE_LIMIT, CREATE_LIMIT_SLOTS
-from flows.video.flow import job_key
+from flows.video.cache import job_key
 from flows.video.request import VideoRequest
 from flows.video.tables import (
     video_jobs,

@@ -28,7 +28,8 @@ from pydantic import SecretStr
 from blocks.video import LlmEndpoint
 from flows.common.times import utcnow
 from flows.video import jobs
-from flows.video.flow import RESET_MARGIN, create_video, job_key, youtube_analytics
+from flows.video.cache import job_key
+from flows.video.flow import RESET_MARGIN, create_video, youtube_analytics
 from flows.video.quota import next_reset
 from flows.video.request import VideoRequest
 from infra.sandbox.core.client import Sandbox
@@ -269,10 +270,3 @@ def test_a_job_another_live_run_is_making_is_not_made_twice(video, sb: Sandbox):
     assert state.is_cancelled() and str(holder.id) in state.message
     assert state.message.startswith("skipped: job busy")
     assert sb.llm.calls() == 0 and not video.counts()
-
-
-def test_a_preview_size_is_a_job_of_its_own():
-    """A preview uploaded first must never stand in for the real video's upload."""
-    request = VideoRequest(topic=TOPIC)
-    assert job_key(request) == job_key(request, (1080, 1920)) == request.job_key()
-    assert job_key(request, (180, 320)) != request.job_key()
