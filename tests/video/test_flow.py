@@ -88,6 +88,11 @@ def video(sb: Sandbox, save_block, app_db_block, local_app_db, data_dir, tmp_pat
         def counts(self) -> dict[str, int]:
             return jobs.stage_counts(self.engine, self.key)
 
+        def on_demand(self) -> None:
+            """The deployment a spent quota reschedules the run on (the harness's server
+            is shared by the session's tests: no test may count on another's)."""
+            create_video.to_deployment(name="on-demand").apply()
+
     return Video()
 
 
@@ -186,7 +191,7 @@ def test_a_spent_upload_quota_schedules_the_run_after_the_reset_and_renders_once
     """No upload is started on a spent day: the run ends Rescheduled with a run of the
     same deployment and parameters waiting for the reset; a second run stopped by the
     same quota renders nothing again and schedules nothing more."""
-    create_video.to_deployment(name="on-demand").apply()
+    video.on_demand()
     before = {r.id for r in _scheduled_runs("on-demand")}
     video.channel(daily_upload_limit=0)
 
@@ -217,6 +222,7 @@ def test_a_spent_upload_quota_schedules_the_run_after_the_reset_and_renders_once
 
 
 def test_a_cached_stage_whose_file_is_gone_runs_again(video, sb: Sandbox):
+    video.on_demand()
     video.channel(daily_upload_limit=0)
     first = video.run()
     assert first.name == "Rescheduled", first.message
