@@ -8,53 +8,19 @@ product reads the folder as it would read a mounted share.
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter
-
 from infra.demo_library import build
-from infra.sandbox.core.service import Core, Seeded, Service
+from infra.sandbox.core.folder import FolderService
 
 
-class LibraryService(Service):
+class LibraryService(FolderService):
     name = "library"
-    seed_names = frozenset({"demo"})
+    env_var = "AUDIOBOOK_LIBRARY"
+    folder = "audiobooks"
 
-    def __init__(self, core: Core) -> None:
-        super().__init__(core)
-        self.root: Path | None = None
-        atexit.register(self.reset)  # the demo's folder goes with the sandbox
-
-    def routes(self) -> APIRouter:
-        """`GET /library/`: the share's files, for a person looking at the demo."""
-        router = APIRouter()
-
-        @router.get("/")
-        def listing() -> dict[str, object]:
-            with self.lock:
-                root = self.root
-            if root is None:
-                return {"root": None, "files": []}
-            files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
-            return {"root": str(root), "files": files}
-
-        return router
-
-    def reset(self) -> None:
-        with self.lock:
-            if self.root is not None:
-                shutil.rmtree(self.root, ignore_errors=True)
-                self.root = None
-
-    def seed(self, name: str) -> Seeded:
-        self.reset()
-        with self.lock:
-            self.root = Path(tempfile.mkdtemp(prefix="sandbox-library-"))
-            library = build(self.root / "audiobooks")
-        return Seeded(env={"AUDIOBOOK_LIBRARY": str(library)}, data={"root": str(library)})
+    def build(self, target: Path) -> Path:
+        return build(target)
 
 
 SERVICE = LibraryService
