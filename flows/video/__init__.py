@@ -23,5 +23,15 @@ CREATE_LIMIT_SLOTS = 2
 # Output sizes by format: shorts are portrait.
 FORMATS: dict[str, tuple[int, int]] = {"short": (1080, 1920), "landscape": (1920, 1080)}
 
-# The stages of one job, in order; `video_stage_runs.stage` takes these values.
-STAGES = ("script", "assets", "voice", "render", "thumbnail", "metadata", "upload")
+# The stages of one job, in order; `video_stage_runs.stage` takes these values
+# ("upload" is videos.insert, "thumbnail_set" the thumbnail's upload).
+STAGES = (
+    "script",
+    "assets",
+    "voice",
+    "render",
+    "thumbnail",
+    "metadata",
+    "upload",
+    "thumbnail_set",
+)

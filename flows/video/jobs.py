@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from flows.common.errors import AutomationError, TransientError
 from flows.common.times import utcnow
+from flows.video import STAGES
 from flows.video.request import VideoRequest
 from flows.video.tables import video_jobs, video_stage_runs
 
@@ -40,9 +41,8 @@ STATUSES = (CREATED, SCRIPTED, RENDERED, UPLOADING, UPLOADED, FAILED, RESCHEDULE
 # (or one that died: the health check names those older than the flow's timeout).
 SETTLED = frozenset({UPLOADED, FAILED, RESCHEDULED})
 
-# The thumbnail upload (thumbnails.set) is its own task and its own stage row, beside
-# flows.video.STAGES (whose "upload" is videos.insert).
-THUMBNAIL_SET = "thumbnail_set"
+# The thumbnail upload (thumbnails.set) is its own task and its own stage row.
+THUMBNAIL_SET = STAGES[-1]
 
 ERROR_MAX = 2000  # a traceback's head is enough; the run's logs have the rest
 
