@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from flows.common.errors import PermanentError, machine_error
+from flows.common.errors import MachineError, PermanentError, machine_error
 from flows.video.assets import IMAGE_SUFFIXES, Assets
 from flows.video.probe import FFMPEG, ProbeError, clip_problem, probe, render_problems, tail
 from flows.video.subtitles import write_subtitles
@@ -271,12 +271,21 @@ def render_video(
     )
 
 
+DISK_FULL = ("No space left on device", "Disk quota exceeded")
+
+
 def _run(cmd: list[str], cwd: Path, timeout: float) -> str | None:
     """Run ffmpeg; None when it succeeded, else the tail of its stderr."""
     try:
         done = subprocess.run(cmd, cwd=cwd, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as exc:
         raise RenderError(f"ffmpeg took over {timeout:.0f} s: {tail(exc.stderr or b'')}") from exc
+    # ffmpeg reports a full disk on its trailer and still exits 0 ("Error writing trailer
+    # of ...: No space left on device"): the host is at fault, not the render's inputs.
+    said = (done.stderr or b"").decode(errors="replace")
+    for line in said.splitlines():
+        if any(words in line for words in DISK_FULL):
+            raise MachineError(f"the disk under {cwd.parent} is full: ffmpeg: {line.strip()}")
     if done.returncode == 0:
         return None
     return tail(done.stderr, 1500) or f"exit {done.returncode}"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from flows.common.errors import PermanentError
+from flows.common.errors import MachineError, PermanentError
 from flows.video.assets import Assets
 from flows.video.probe import probe, render_problems
 from flows.video.render import RenderError, render_video
@@ -141,3 +141,34 @@ def test_the_music_is_ducked_while_the_voice_speaks(tmp_path: Path) -> None:
     under_voice = band_level(rendered.path, 1.4, 2.3, 200)
     assert alone > -40, "the music is there"
     assert under_voice < alone - 6, (alone, under_voice)
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path):
+    """A 64 KiB tmpfs: a disk that fills in the middle of the render's trailer."""
+    mount = tmp_path / "full"
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_disk_that_fills_is_named_as_the_hosts_fault_not_a_bad_render(
+    narration: Narration, full_disk: Path
+) -> None:
+    """ffmpeg exits 0 when the disk fills on its trailer; the render says so instead of
+    blaming an unreadable file, and leaves no partial video behind."""
+    out = full_disk / "video.mp4"
+    backgrounds = Assets(backgrounds=[], music=None, generated=True)
+    with pytest.raises(MachineError, match=r"is full: ffmpeg: .*No space left on device"):
+        render_video(narration, backgrounds, (640, 1136), out, preset="ultrafast")
+    assert list(full_disk.iterdir()) == []
