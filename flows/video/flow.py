@@ -175,7 +175,7 @@ def voice_stage(
     engine: Engine,
     flow_run_id: str | None,
 ) -> Narration:
-    with jobs.stage_run(engine, job_key, "voice", flow_run_id):
+    with render_slot("voice", flow_run_id), jobs.stage_run(engine, job_key, "voice", flow_run_id):
         return narrate(sentences, voice_for(voice), out_dir)
 
 
@@ -196,7 +196,7 @@ def render_stage(
     engine: Engine,
     flow_run_id: str | None,
 ) -> Rendered:
-    with jobs.stage_run(engine, job_key, "render", flow_run_id):
+    with render_slot("render", flow_run_id), jobs.stage_run(engine, job_key, "render", flow_run_id):
         return render_video(narration, assets, size, out, preset=preset)
 
 
@@ -215,7 +215,10 @@ def thumbnail_stage(
     engine: Engine,
     flow_run_id: str | None,
 ) -> Path:
-    with jobs.stage_run(engine, job_key, "thumbnail", flow_run_id):
+    with (
+        render_slot("thumbnail", flow_run_id),
+        jobs.stage_run(engine, job_key, "thumbnail", flow_run_id),
+    ):
         return make_thumbnail(title, video, out)
 
 
@@ -321,14 +324,17 @@ def ensure_create_limit() -> None:
 
 
 @contextmanager
-def render_slot(run_id: str | None) -> Iterator[None]:
-    """Hold one `create-video` slot (waiting for it) for the CPU-bound stages.
+def render_slot(stage: str, run_id: str | None) -> Iterator[None]:
+    """Hold one `create-video` slot (waiting for it) while a CPU-bound stage really runs.
 
-    `strict`: a missing limit is an error, never silently no limit. The lease is
-    renewed while held; a run whose host dies frees its slot when the lease ends.
+    Taken inside the stage's task, so a stage the cache answers waits for no slot: a
+    re-run of a rendered job never queues behind other renders (and taking a slot costs
+    the server round trips of a lease). `strict`: a missing limit is an error, never
+    silently no limit. The lease is renewed while held; a run whose host dies frees its
+    slot when the lease ends.
     """
     ensure_create_limit()
-    get_run_logger().info("voice, render, thumbnail: waiting for a %r slot", CREATE_LIMIT)
+    get_run_logger().info("%s: waiting for a %r slot", stage, CREATE_LIMIT)
     holder = ConcurrencyLeaseHolder(type="flow_run", id=uuid.UUID(run_id)) if run_id else None
     with concurrency(
         CREATE_LIMIT, occupy=1, lease_duration=LEASE_SECONDS, strict=True, holder=holder
@@ -511,30 +517,29 @@ def create_video(
             **common,
         )
         sentences = split_sentences(script.narration)
-        with render_slot(run_id):
-            narration = stage(
-                "voice", voice_stage, key, sentences, request.voice, folder / "voice", **common
-            )
-            rendered = stage(
-                "render",
-                render_stage,
-                key,
-                narration,
-                assets,
-                size,
-                folder / "video.mp4",
-                render_preset,
-                **common,
-            )
-            thumbnail = stage(
-                "thumbnail",
-                thumbnail_stage,
-                key,
-                script.title,
-                rendered.path,
-                folder / "thumbnail.jpg",
-                **common,
-            )
+        narration = stage(
+            "voice", voice_stage, key, sentences, request.voice, folder / "voice", **common
+        )
+        rendered = stage(
+            "render",
+            render_stage,
+            key,
+            narration,
+            assets,
+            size,
+            folder / "video.mp4",
+            render_preset,
+            **common,
+        )
+        thumbnail = stage(
+            "thumbnail",
+            thumbnail_stage,
+            key,
+            script.title,
+            rendered.path,
+            folder / "thumbnail.jpg",
+            **common,
+        )
         jobs.advance(
             engine,
             key,
