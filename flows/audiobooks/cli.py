@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import Engine, exists, or_, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from flows.audiobooks.isbn import asin, isbn10, isbn13
 from flows.audiobooks.library import LibraryError, book, field_sources, set_lock, write_fields
@@ -36,12 +35,12 @@ from flows.audiobooks.tables import (
     audiobook_books,
     audiobook_series,
 )
-from flows.common.db import DB_URL_ENV, cli_engine, db_error_line
+from flows.common.cli import on_app_db, table
+from flows.common.db import DB_URL_ENV
 from flows.common.errors import ConfigError
 from flows.common.times import as_utc, utcnow
 
 IMPORT_TASK = "library-import"  # the task record of an import run by hand
-CELL_WIDTH = 40  # characters of a value in a table cell
 SHOW_WIDTH = 72  # ... in `show`, which prints the longer ones whole with --full
 LIST_FIELDS = ("authors", "narrators")
 
@@ -105,22 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = build_parser().parse_args(argv)
     out = out or sys.stdout
-    try:
-        engine = cli_engine(args.db_url)
-    except Exception as exc:  # a bad URL, no app-db block, no Prefect server to load it from
-        print(f"error: app database: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    try:
-        args.run(engine, args, out)
-    except (CliError, LibraryError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except SQLAlchemyError as exc:
-        print(db_error_line(engine, exc), file=sys.stderr)
-        return 1
-    finally:
-        engine.dispose()
-    return 0
+    return on_app_db(
+        args.db_url,
+        lambda engine: args.run(engine, args, out),
+        (CliError, LibraryError, ConfigError),
+    )
 
 
 # --- books ------------------------------------------------------------------------------
@@ -387,28 +375,6 @@ def import_folder(engine: Engine, args: argparse.Namespace, out: TextIO) -> None
 
 
 # --- output -----------------------------------------------------------------------------
-
-
-def table(
-    out: TextIO,
-    header: Sequence[str],
-    rows: Sequence[Sequence[object]],
-    width: int | None = CELL_WIDTH,
-) -> None:
-    """Columns padded to their widest cell; a cell longer than `width` is cut."""
-    cells = [[_cell(v, width) for v in row] for row in [header, *rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=out)
-
-
-def _cell(value: object, width: int | None) -> str:
-    text = "" if value is None else str(value)
-    if width is not None:
-        text = " ".join(text.split())
-        if len(text) > width:
-            text = text[: width - 3] + "..."
-    return text
 
 
 # --- review -----------------------------------------------------------------------------

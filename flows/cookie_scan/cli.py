@@ -32,9 +32,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from flows.common.db import DB_URL_ENV, cli_engine, db_error_line
+from flows.common.cli import on_app_db, table
+from flows.common.db import DB_URL_ENV
 from flows.common.errors import ConfigError
 from flows.cookie_scan import SCAN_DEPLOYMENT, SOURCES
 from flows.cookie_scan.schedules import (
@@ -46,7 +46,6 @@ from flows.cookie_scan.schedules import (
 )
 from flows.cookie_scan.validation import InvalidEntry, cron_of
 
-CELL_WIDTH = 40
 #: Optional command groups: modules with `add_commands(subparsers)`, wired when present.
 GROUPS = ("flows.cookie_scan.cli_history",)
 
@@ -139,27 +138,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = build_parser().parse_args(argv)
     out = out or sys.stdout
-    try:
-        engine = cli_engine(args.db_url)
-    except Exception as exc:  # a bad URL, no app-db block, no Prefect server to load it from
-        print(f"error: app database: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    try:
+
+    def work(engine: Engine) -> int:
         args.run(engine, args, out)
         if getattr(args, "reconcile", False) and not args.no_reconcile:
-            _reconcile(engine, args.deployment, out)
-    except (CliError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except NotApplied as exc:
-        print(f"saved in the database, not yet in Prefect: {exc}", file=sys.stderr)
-        return 3
-    except SQLAlchemyError as exc:
-        print(db_error_line(engine, exc), file=sys.stderr)
-        return 1
-    finally:
-        engine.dispose()
-    return 0
+            try:
+                _reconcile(engine, args.deployment, out)
+            except NotApplied as exc:
+                print(f"saved in the database, not yet in Prefect: {exc}", file=sys.stderr)
+                return 3
+        return 0
+
+    return on_app_db(args.db_url, work, (CliError, ConfigError))
 
 
 def _reconcile(engine: Engine, deployment: str, out: TextIO) -> None:
@@ -319,19 +309,6 @@ def delete(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
 
 
 # --- output -----------------------------------------------------------------------------
-
-
-def table(out: TextIO, header: Sequence[str], body: Sequence[Sequence[object]]) -> None:
-    """Columns padded to their widest cell; a cell longer than CELL_WIDTH is cut."""
-    cells = [[_cell(v) for v in row] for row in [header, *body]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=out)
-
-
-def _cell(value: object) -> str:
-    text = " ".join(("" if value is None else str(value)).split())
-    return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 3] + "..."
 
 
 if __name__ == "__main__":

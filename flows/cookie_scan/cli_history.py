@@ -16,21 +16,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, TextIO
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
+from flows.common.cli import on_app_db, table
+from flows.common.db import DB_URL_ENV
 from flows.common.errors import ConfigError
 from flows.common.times import utcnow
 from flows.cookie_scan.executions import STATUSES
 from flows.cookie_scan.history import by_schedule, recent, seconds, statistics
 
-DB_URL_ENV = "APP_DB_URL"
 CELL_WIDTH = 60
 
 
@@ -110,32 +109,12 @@ def recent_runs(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
     _positive(args.hours, "--hours")
     _positive(args.limit, "--limit")
     since = utcnow() - timedelta(hours=args.hours)
-    table(out, HEADER, _rows(recent(engine, since, args.limit, status=args.status)))
+    table(out, HEADER, _rows(recent(engine, since, args.limit, status=args.status)), CELL_WIDTH)
 
 
 def schedule_runs(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
     _positive(args.limit, "--limit")
-    table(out, HEADER, _rows(by_schedule(engine, args.schedule, args.limit)))
-
-
-def table(out: TextIO, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """Columns padded to their widest cell; a long cell is cut."""
-    cells = [[_cell(v) for v in row] for row in [header, *rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=out)
-
-
-def _cell(value: object) -> str:
-    text = " ".join(("" if value is None else str(value)).split())
-    return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 3] + "..."
-
-
-def _engine(url: str | None) -> Engine:
-    from flows.common.db import app_engine, engine_from_url
-
-    url = url or os.environ.get(DB_URL_ENV)
-    return engine_from_url(url) if url else app_engine()
+    table(out, HEADER, _rows(by_schedule(engine, args.schedule, args.limit)), CELL_WIDTH)
 
 
 def main(
@@ -146,24 +125,8 @@ def main(
     parser.add_argument("--db-url", help=f"app database URL (default: ${DB_URL_ENV}, else app-db)")
     add_commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     args = parser.parse_args(argv)
-    out, err = out or sys.stdout, err or sys.stderr
-    try:
-        engine = _engine(args.db_url)
-    except Exception as exc:  # a bad URL, no app-db block, no server to load it from
-        print(f"error: app database: {type(exc).__name__}: {exc}", file=err)
-        return 1
-    try:
-        args.run(engine, args, out)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=err)
-        return 2
-    except SQLAlchemyError as exc:
-        first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        print(f"error: app database (migrated?): {first}", file=err)
-        return 1
-    finally:
-        engine.dispose()
-    return 0
+    out = out or sys.stdout
+    return on_app_db(args.db_url, lambda engine: args.run(engine, args, out), (ConfigError,), err)
 
 
 if __name__ == "__main__":
