@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,17 +28,16 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import (
-    GlobalConcurrencyLimitCreate,
     GlobalConcurrencyLimitUpdate,
 )
 from prefect.client.schemas.objects import ConcurrencyLeaseHolder
 from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, Failed, State
 from pydantic import Field
 
 from blocks.cookie_scan import CookieScanner
+from flows.common import limits as common_limits
 from flows.common.db import APP_DB_BLOCK, app_engine
 from flows.common.errors import AutomationError, TransientError
 from flows.common.outbound import OutboundPolicy
@@ -82,20 +81,11 @@ def _safe_name(text: str) -> str:
 
 
 def ensure_limit(name: str) -> None:
-    """Create the limit with 1 slot if missing; set it back to 1 if someone raised it.
-
-    Two runs creating it at once are fine: the loser's create answers "exists".
-    """
+    """Create the limit with 1 slot if missing; set it back to 1 if someone raised it
+    (one scan of a domain at a time is a rule, not a capacity)."""
     with get_client(sync_client=True) as client:
-        try:
-            existing = client.read_global_concurrency_limit_by_name(name)
-        except ObjectNotFound:
-            with suppress(ObjectAlreadyExists):
-                client.create_global_concurrency_limit(
-                    GlobalConcurrencyLimitCreate(name=name, limit=1)
-                )
-            return
-        if existing.limit != 1:
+        existing = common_limits.ensure_limit(client, name, 1)
+        if existing is not None and existing.limit != 1:
             client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(limit=1))
 
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -45,11 +45,10 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.client.schemas.objects import ConcurrencyLeaseHolder, TaskRun
 from prefect.concurrency.sync import concurrency
 from prefect.deployments import run_deployment
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.exceptions import ObjectNotFound
 from prefect.filesystems import LocalFileSystem
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, State
@@ -60,6 +59,7 @@ from blocks.video import LlmEndpoint, YouTubeChannel
 from flows.common.artifacts import markdown_table
 from flows.common.db import APP_DB_BLOCK, app_engine
 from flows.common.errors import ConfigError, PermanentError
+from flows.common.limits import ensure_limit
 from flows.common.retry import retry_policy
 from flows.common.runs import read_runs
 from flows.common.settings import zombie_after
@@ -314,13 +314,7 @@ def ensure_create_limit() -> None:
     """Create the `create-video` limit with its 2 slots when missing. A limit someone
     changed is left alone: the slot count is the host's capacity, theirs to set."""
     with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(CREATE_LIMIT)
-        except ObjectNotFound:
-            with suppress(ObjectAlreadyExists):
-                client.create_global_concurrency_limit(
-                    GlobalConcurrencyLimitCreate(name=CREATE_LIMIT, limit=CREATE_LIMIT_SLOTS)
-                )
+        ensure_limit(client, CREATE_LIMIT, CREATE_LIMIT_SLOTS)
 
 
 @contextmanager
