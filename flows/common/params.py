@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from flows.common.errors import ConfigError
 
@@ -30,3 +30,12 @@ def require(ok: bool, message: str) -> None:
     """Raise `ParameterError(message)` unless `ok`; the message names the parameters."""
     if not ok:
         raise ParameterError(message)
+
+
+def problems(exc: ValidationError, whole: str = "value", most: int | None = None) -> str:
+    """A pydantic error as one line a user reads: each field's dotted path and what is
+    wrong with it (`whole` names an error about the whole object), at most `most`."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or whole}: {e['msg']}"
+        for e in exc.errors(include_url=False)[:most]
+    )

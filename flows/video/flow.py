@@ -60,6 +60,7 @@ from flows.common.artifacts import markdown_table
 from flows.common.db import APP_DB_BLOCK, app_engine
 from flows.common.errors import ConfigError, PermanentError
 from flows.common.limits import ensure_limit
+from flows.common.params import problems
 from flows.common.retry import retry_policy
 from flows.common.runs import read_runs
 from flows.common.settings import zombie_after
@@ -399,10 +400,7 @@ def _request(**fields: Any) -> VideoRequest:
     try:
         return VideoRequest(**fields)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'request'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"create-video parameters: {problems}") from None
+        raise ConfigError(f"create-video parameters: {problems(exc, 'request')}") from None
 
 
 def _library(block_name: str) -> str | None:

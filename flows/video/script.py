@@ -24,6 +24,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from blocks.video import LlmEndpoint
 from flows.common.errors import ConfigError, PermanentError, TransientError
+from flows.common.params import problems
 from flows.video import LLM_BLOCK
 from flows.video.request import VideoRequest
 from flows.video.speech import clean_for_speech
@@ -179,11 +180,8 @@ def parse_script(content: str) -> Script:
     try:
         script = Script.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'object'}: {e['msg']}"
-            for e in exc.errors(include_url=False)[:8]
-        )
-        raise _Invalid(f"the JSON object does not fit the schema: {problems}") from None
+        wrong = problems(exc, "object", most=8)
+        raise _Invalid(f"the JSON object does not fit the schema: {wrong}") from None
     narration = [p for p in (clean_for_speech(p) for p in script.narration) if p]
     if not narration:
         raise _Invalid("the narration has no words to speak once Markdown, emoji and URLs go")
