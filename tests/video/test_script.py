@@ -15,7 +15,6 @@ from blocks.video import LlmEndpoint
 from flows.common.errors import ConfigError, PermanentError, TransientError
 from flows.video.request import VideoRequest
 from flows.video.script import (
-    MAX_REPLY_BYTES,
     Script,
     ScriptError,
     build_messages,
@@ -37,10 +36,6 @@ def _endpoint(sb: Sandbox, **fields) -> LlmEndpoint:
         **fields,
     }
     return LlmEndpoint(**values)
-
-
-def _completion(content: str) -> dict:
-    return {"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}
 
 
 VALID = {
@@ -147,28 +142,17 @@ def test_a_base_url_that_is_no_url_is_a_config_error_shown_without_secrets() -> 
     assert "pass-word" not in str(caught.value) and "k-123" not in str(caught.value)
 
 
-def test_a_reply_cut_at_max_tokens_says_so() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        answer = _completion('{"title": "Cats", "narr')
-        answer["choices"][0]["finish_reason"] = "length"
-        return httpx.Response(200, json=answer)
-
+def test_a_reply_cut_at_max_tokens_says_so(sb: Sandbox) -> None:
+    sb.llm.invalid(times=2, kind="truncated")
     with pytest.raises(ScriptError, match="cut off at the block's max_tokens, 300"):
-        write_script(LlmEndpoint(max_tokens=300), REQUEST, transport=httpx.MockTransport(handler))
+        write_script(_endpoint(sb, max_tokens=300), REQUEST)
 
 
-def test_an_oversized_answer_is_refused_unread_and_asked_again() -> None:
-    """A runaway server (httpx's own transport hook: the sandbox answers sanely)."""
-    answers = [
-        b"{" + b" " * (MAX_REPLY_BYTES + 10) + b"}",
-        json.dumps(_completion(json.dumps(VALID))).encode(),
-    ]
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=answers.pop(0))
-
-    script = write_script(LlmEndpoint(), REQUEST, transport=httpx.MockTransport(handler))
-    assert script.narration == ["Cats purr."] and not answers
+def test_an_oversized_answer_is_refused_unread_and_asked_again(sb: Sandbox) -> None:
+    """A model that does not stop: a body past the cap is not read, the next is used."""
+    sb.llm.invalid(times=1, kind="runaway")
+    script = write_script(_endpoint(sb), REQUEST)
+    assert script.narration and sb.llm.calls() == 2
 
 
 def test_an_error_body_echoing_the_key_is_redacted() -> None:

@@ -1,8 +1,10 @@
 """Control routes of the fake LLM, under ``/_sandbox/llm``.
 
-POST /invalid   {"kind": "not_json"|"schema"|"fenced", "times": N}: the next N replies
-                are prose instead of JSON, JSON failing the script's schema, or the valid
-                script wrapped in a Markdown code fence (as many models answer)
+POST /invalid   {"kind": "not_json"|"schema"|"truncated"|"runaway"|"fenced", "times": N}:
+                the next N replies are prose instead of JSON, JSON failing the script's
+                schema, the script cut off at max_tokens (finish_reason "length"), the
+                script padded past a megabyte, or the valid script wrapped in a Markdown
+                code fence (as many models answer)
 POST /settings  {"key": "..."|null, "models": [...], "sentences": N|null}: the bearer key
                 required (null: none), the models served, the narration's length
                 (null: from the prompt's target length); fields left out are kept

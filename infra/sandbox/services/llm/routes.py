@@ -118,7 +118,7 @@ def build_router(state: LlmState) -> APIRouter:
                         "index": 0,
                         "message": {"role": "assistant", "content": content},
                         "logprobs": None,
-                        "finish_reason": "stop",
+                        "finish_reason": "length" if kind == "truncated" else "stop",
                     }
                 ],
                 "usage": {

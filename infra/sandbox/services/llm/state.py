@@ -9,8 +9,11 @@ from typing import Any
 
 DEMO_KEY = "sandbox-llm-key"
 DEMO_MODEL = "sandbox-writer"
-INVALID_KINDS = ("not_json", "schema")
+# "truncated": the script cut in the middle, finish_reason "length" (max_tokens reached);
+# "runaway": a model that does not stop, a valid script padded past a megabyte.
+INVALID_KINDS = ("not_json", "schema", "truncated", "runaway")
 REPLY_KINDS = (*INVALID_KINDS, "fenced")
+RUNAWAY_BYTES = 1_200_000
 
 
 class LlmState:

@@ -14,6 +14,8 @@ import json
 import re
 from typing import Any
 
+from infra.sandbox.services.llm.state import RUNAWAY_BYTES
+
 WORDS_PER_SECOND = 2.6  # espeak-ng at 165 words a minute, a little under
 TOPIC_LINE = re.compile(r"^\s*topic:\s*(.+?)\s*$", re.I | re.M)
 LENGTH_LINE = re.compile(r"target length:\s*about\s+(\d{1,4})\s*seconds", re.I)
@@ -84,4 +86,9 @@ def reply_content(kind: str, messages: list[dict[str, Any]], sentences: int | No
         return json.dumps({"title": made["title"], "narration": "", "tags": "x" * 3})
     if kind == "fenced":
         return "```json\n" + json.dumps(made, indent=2) + "\n```"
+    if kind == "truncated":
+        whole = json.dumps(made, ensure_ascii=False)
+        return whole[: len(whole) // 2]
+    if kind == "runaway":
+        return json.dumps(made, ensure_ascii=False) + " " * RUNAWAY_BYTES
     return json.dumps(made, ensure_ascii=False)
