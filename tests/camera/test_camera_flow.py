@@ -50,11 +50,15 @@ def test_both_streams_are_kept_indexed_and_not_fetched_again(camera_flow, sb, ar
     table = artifacts(state)["camera-download"].data
     assert '"kept": 6' in table and "out_gate" in table
 
+    # One login per stream, or one for both when a stream saves its session before the
+    # other starts: how the two streams interleave decides, not the product.
+    logins = sb.camera.stats()["logins"]
+    assert logins in (1, 2)
     sb.clear_requests()
     again = camera_download(**setup.params())
     assert again["kept"] == 0
     assert setup.image_gets() == [], "nothing known is fetched twice"
-    assert sb.camera.stats()["logins"] == 2, "the second run reused the saved session"
+    assert sb.camera.stats()["logins"] == logins, "the second run reused the saved session"
 
 
 def test_the_next_run_fetches_only_the_frames_published_since(camera_flow, sb):
