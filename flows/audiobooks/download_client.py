@@ -16,8 +16,9 @@ import httpx
 
 from blocks.audiobooks import DownloadClient
 from flows.audiobooks import DOWNLOAD_CLIENT_BLOCK
-from flows.audiobooks.feed import USER_AGENT, safe_url
+from flows.audiobooks.feed import USER_AGENT
 from flows.common.errors import ConfigError, PermanentError, TransientError
+from flows.common.urls import shown_url
 
 
 class HandOffRefused(PermanentError):
@@ -31,7 +32,7 @@ class QBittorrent:
         self.block = block
         self.block_name = block_name
         root = block.url.rstrip("/")
-        self._shown = safe_url(root)
+        self._shown = shown_url(root)
         # qBittorrent's CSRF check compares Referer / Origin with its own host
         self._http = httpx.Client(
             base_url=f"{root}/api/v2",

@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 from sqlalchemy import Connection, insert, select, update
@@ -33,6 +32,7 @@ from flows.audiobooks import CATALOGUE_BLOCK
 from flows.audiobooks.tables import audiobook_feed_state
 from flows.common.errors import ConfigError, PermanentError, TransientError
 from flows.common.times import utcnow
+from flows.common.urls import shown_url
 
 try:
     _VERSION = version("prefect-automations")
@@ -48,25 +48,6 @@ ACCEPT = (
 RETRY_AFTER_CAP = 120.0
 #: How many Retry-After waits one request gets before it gives up for this attempt.
 MAX_WAITS = 3
-
-_SECRET_PARAMS = ("token", "key", "secret", "password", "passkey", "auth", "sig", "apikey")
-
-
-def safe_url(url: str) -> str:
-    """The URL as errors and logs may show it: no user:password, no secret-looking
-    query values (private trackers put a passkey in the feed URL)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    query = urlencode(
-        [
-            (k, "***" if any(s in k.lower() for s in _SECRET_PARAMS) else v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        ],
-        safe="{}*",
-    )
-    return urlunsplit((parts.scheme, host, parts.path, query, ""))
 
 
 @dataclass(frozen=True)
@@ -203,7 +184,7 @@ class CatalogueFetcher:
         large, any other 4xx) or TransientError (network, 5xx, a long or repeated
         "come back later").
         """
-        shown = safe_url(url)
+        shown = shown_url(url)
         headers = {}
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag

@@ -26,11 +26,11 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from flows.audiobooks.feed import safe_url
 from flows.audiobooks.isbn import isbn13
 from flows.audiobooks.names import name_key, title_key
 from flows.common.errors import PermanentError
 from flows.common.times import parse_instant
+from flows.common.urls import shown_url
 
 KEY_LIMIT = 512  # audiobook_feed_items.item_key
 _JSON_FEED = "https://jsonfeed.org/version/"
@@ -139,7 +139,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         why = f" ({type(reason).__name__})" if reason else ""
         kind = (content_type or "no content type").split(";")[0]
         raise NotAFeed(
-            f"catalogue feed {safe_url(url)}: the answer ({kind}, {len(body)} bytes) is "
+            f"catalogue feed {shown_url(url)}: the answer ({kind}, {len(body)} bytes) is "
             f"neither RSS, Atom nor JSON Feed{why}"
         )
     found = ParsedFeed()
@@ -205,7 +205,7 @@ def _from_entry(entry: Mapping[str, Any], guid: str | None, link: str | None) ->
 
 
 def _parse_json(body: bytes, url: str) -> ParsedFeed:
-    shown = safe_url(url)
+    shown = shown_url(url)
     try:
         document = json.loads(body)
     except ValueError as exc:

@@ -11,12 +11,13 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from blocks.audiobooks import CatalogueFeed
-from flows.audiobooks.feed import CatalogueFetcher, load_validators, safe_url, save_validators
+from flows.audiobooks.feed import CatalogueFetcher, load_validators, save_validators
 from flows.audiobooks.feed_items import LISTINGS, link_wanted, store_items
 from flows.audiobooks.feed_parse import parse_feed
 from flows.audiobooks.jobs import Outcome
 from flows.audiobooks.taskrecords import JobRun
 from flows.common.artifacts import markdown_table
+from flows.common.urls import shown_url
 
 MAX_ROWS = 50  # rows of new listings in the run's artifact
 
@@ -50,7 +51,7 @@ def sync_listings(
     finally:
         if own:
             fetcher.close()
-    shown = safe_url(block.url)
+    shown = shown_url(block.url)
     if fetched.not_modified:
         run.log(f"{shown}: not modified since the last run")
         return Outcome(

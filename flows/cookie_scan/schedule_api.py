@@ -13,34 +13,18 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
 from blocks.cookie_scan import CookieScheduleApi
 from flows.common.errors import ConfigError, PermanentError, TransientError
+from flows.common.urls import shown_url
 
 USER_AGENT = "prefect-automations-cookie-scan (+schedule sync)"
-_SECRET_PARAMS = ("token", "key", "secret", "password", "auth", "sig")
 
 
 class ScheduleApiError(PermanentError):
     """The API answered, but not with a schedule list we can read."""
-
-
-def shown_url(url: str) -> str:
-    """The URL as messages show it: no user:password, no secret-looking query values."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    query = urlencode(
-        [
-            (k, "***" if any(s in k.lower() for s in _SECRET_PARAMS) else v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        ]
-    )
-    return urlunsplit((parts.scheme, host, parts.path, query, ""))
 
 
 def _error_text(body: bytes) -> str:

@@ -25,6 +25,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from blocks.video import LlmEndpoint
 from flows.common.errors import ConfigError, PermanentError, TransientError
 from flows.common.params import problems
+from flows.common.urls import shown_url
 from flows.video import LLM_BLOCK
 from flows.video.request import VideoRequest
 from flows.video.speech import clean_for_speech
@@ -80,18 +81,6 @@ class Script(BaseModel):
         min_length=1, max_length=200, description="Paragraphs, in speaking order."
     )
     search_terms: Annotated[list[Words], BeforeValidator(_as_list)] = Field(max_length=30)
-
-
-def shown_url(url: str) -> str:
-    """The URL as messages show it: no user:password, no query (keys hide there)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-    except ValueError:  # an invalid port or IPv6 literal: httpx names the problem
-        return "(an unparseable URL)"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def completions_url(base_url: str) -> str:
