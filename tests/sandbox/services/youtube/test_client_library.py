@@ -5,7 +5,6 @@ by ``next_chunk()`` (whose status query after an error is the resume)."""
 
 from __future__ import annotations
 
-import http.client
 import os
 from pathlib import Path
 from typing import Any
@@ -119,7 +118,9 @@ def test_a_connection_dropped_mid_chunk_then_the_resume_sends_only_the_rest(
     path, data = video
     request = insert(env, path)
     sb.youtube.drop_next_chunk(after_bytes=100_000)
-    with pytest.raises(http.client.RemoteDisconnected):
+    # The reset reaches the client as "remote disconnected" when the chunk was all
+    # written, or as an SSL EOF while it is still writing (a busy machine): both OSError.
+    with pytest.raises(OSError):
         request.next_chunk()
     progress, uploaded = drive(request)  # its first call is the status query
     assert progress == [100_000 + Q]  # the status query, then the chunk from byte 100000
